@@ -1,0 +1,58 @@
+"""What every route reads from a request: the caller, the body, and list parameters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from chalice.app import Request
+
+from chalicelib.auth.tokens import Caller
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import InvalidInput, NotAuthenticated
+from chalicelib.core.pagination import CursorCodec, Page, PageRequest, parse_limit
+from chalicelib.core.schema import StrictInput, validate_input
+
+CALLER_KEY = "caller"
+
+
+def caller(request: Request) -> Caller:
+    """The verified caller the authentication middleware attached to this request."""
+    verified = (request.context.get("authorizer") or {}).get(CALLER_KEY)
+    if not isinstance(verified, Caller):
+        raise NotAuthenticated("send Authorization: Bearer <token>; log in to get a token")
+    return verified
+
+
+def body[M: StrictInput](request: Request, model: type[M]) -> M:
+    raw = request.raw_body
+    if not raw:
+        raise InvalidInput("the request body must be a JSON object")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("the request body is not valid JSON") from exc
+    return validate_input(model, data)
+
+
+@cache
+def cursor_codec() -> CursorCodec:
+    return CursorCodec(get_settings().cursor_secret)
+
+
+def page_request(request: Request, scope: str) -> PageRequest:
+    """``?limit=`` and ``?cursor=``, checked; the cursor must belong to the list ``scope``."""
+    query = request.query_params or {}
+    return PageRequest(
+        limit=parse_limit(query.get("limit")),
+        position=cursor_codec().decode(query.get("cursor"), scope),
+    )
+
+
+def list_body[T](page: Page[T], scope: str, render: Callable[[T], Any]) -> dict[str, Any]:
+    return {
+        "items": [render(item) for item in page.items],
+        "next_cursor": cursor_codec().encode(page.position, scope),
+    }

@@ -1,0 +1,66 @@
+"""Open WebSocket connections, by id and by user, expiring with API Gateway's 2 h limit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, PutError, QueryError
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.core.clock import epoch_seconds
+from chalicelib.core.dynamodb import BaseMeta, FromSettings
+from chalicelib.core.errors import DependencyUnavailable
+
+
+class ConnectionsByUser(GlobalSecondaryIndex["ConnectionItem"]):
+    class Meta:
+        index_name = "connections_by_user"
+        projection = KeysOnlyProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    connection_id = UnicodeAttribute(range_key=True)
+
+
+class ConnectionItem(Model):
+    class Meta(BaseMeta):
+        table_name = FromSettings("connections_table")
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    connected_at = UTCDateTimeAttribute()
+    # DynamoDB's TTL attribute: a connection API Gateway has closed after 2 h goes away
+    # even when $disconnect never ran.
+    expires_at = NumberAttribute()
+
+    by_user = ConnectionsByUser()
+
+
+def save_connection(connection_id: str, user_id: str, at: datetime, lifetime: timedelta) -> None:
+    item = ConnectionItem(
+        connection_id, user_id=user_id, connected_at=at, expires_at=epoch_seconds(at + lifetime)
+    )
+    try:
+        item.save()
+    except PutError as exc:
+        raise DependencyUnavailable("could not record the connection") from exc
+
+
+def delete_connection(connection_id: str) -> None:
+    try:
+        ConnectionItem(connection_id).delete()
+    except DeleteError as exc:
+        raise DependencyUnavailable("could not forget the connection") from exc
+
+
+def connections_of(user_id: str, now: datetime) -> list[str]:
+    """Open connection ids of a user; expired ones that TTL has not removed yet are left out."""
+    try:
+        ids = [item.connection_id for item in ConnectionItem.by_user.query(user_id)]
+        if not ids:
+            return []
+        live = ConnectionItem.batch_get(ids, attributes_to_get=["connection_id", "expires_at"])
+        return [item.connection_id for item in live if item.expires_at > epoch_seconds(now)]
+    except QueryError as exc:
+        raise DependencyUnavailable("could not read connections") from exc

@@ -1,0 +1,63 @@
+"""The one place that reads configuration: environment variables, validated once.
+
+On AWS the deploy step writes these into each function's environment from the
+infrastructure outputs; the local stack and the tests export the same names.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    stage: str = "dev"
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    # Set only on the local stack and in tests: every AWS client then talks to moto.
+    aws_endpoint_url: str | None = None
+
+    users_table: str
+    uniques_table: str
+    follows_table: str
+    connections_table: str
+
+    user_pool_id: str
+    user_pool_client_id: str
+    # Cognito emails a code at sign-up when on; the local stack confirms at sign-up instead.
+    signup_confirmation: bool = True
+
+    # Signs list cursors so a client cannot forge a position in someone else's list.
+    cursor_secret: str = Field(min_length=16)
+
+    websocket_connection_ttl_seconds: int = 2 * 60 * 60
+    story_ttl_seconds: int = 24 * 60 * 60
+    fanout_threshold: int = 10_000
+
+    @property
+    def token_issuer(self) -> str:
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        # The embedded AWS serves each pool's keys under its own endpoint; Cognito serves
+        # them under the issuer URL.
+        if self.aws_endpoint_url:
+            return f"{self.aws_endpoint_url.rstrip('/')}/{self.user_pool_id}/.well-known/jwks.json"
+        return f"{self.token_issuer}/.well-known/jwks.json"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings; the next `get_settings()` reads the environment again."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,51 @@
+"""Domain errors: what went wrong, in words a client developer can act on.
+
+The data layer turns SDK errors into these with ``raise ... from exc``; the API layer maps
+each to an HTTP status in one place (``chalicelib.api.errors``). Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a caller is meant to see."""
+
+    code = "DomainError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    code = "BadRequestError"
+
+
+class NotAuthenticated(DomainError):
+    code = "UnauthorizedError"
+
+
+class NotAllowed(DomainError):
+    code = "ForbiddenError"
+
+
+class NotFound(DomainError):
+    code = "NotFoundError"
+
+
+class AlreadyExists(DomainError):
+    code = "ConflictError"
+
+
+class RateLimited(DomainError):
+    code = "TooManyRequestsError"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class DependencyUnavailable(DomainError):
+    """A managed service we rely on failed or is throttling us; the client may retry."""
+
+    code = "ServiceUnavailableError"

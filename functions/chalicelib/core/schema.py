@@ -1,0 +1,33 @@
+"""Input models: strict, closed pydantic models, so a wrong type is an error, not a guess."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chalicelib.core.errors import InvalidInput
+
+_MAX_REPORTED_ERRORS = 5
+
+
+class StrictInput(BaseModel):
+    """Base of every request body: no coercion ("1" is not 1), no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One sentence per problem, naming the field; never echoes the (maybe huge) input."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False)[:_MAX_REPORTED_ERRORS]:
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        problems.append(f"{field}: {error['msg']}")
+    return "; ".join(problems)
+
+
+def validate_input[M: StrictInput](model: type[M], data: object) -> M:
+    if not isinstance(data, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from exc

@@ -1,0 +1,38 @@
+"""Users: who someone is on the service, and how two people relate."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9._]{1,30}$")
+MAX_FULL_NAME = 64
+MAX_BIO = 150
+
+
+def normalise_username(raw: str) -> str:
+    """Usernames are unique case-insensitively, so they are stored lower-cased."""
+    return raw.strip().lower()
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    username: str
+    full_name: str
+    bio: str
+    avatar_media_id: str | None
+    is_private: bool
+    follower_count: int
+    following_count: int
+    post_count: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """How the viewer relates to a profile they look at."""
+
+    followed_by_me: bool = False
+    follows_me: bool = False

@@ -1,0 +1,123 @@
+"""Every AWS resource the app needs beyond what Chalice creates, declared once.
+
+The provisioner (``infrastructure.provision``) makes them exist, idempotently, in AWS or in
+the embedded AWS; the app finds them through the environment variables named here.
+A test checks that each PynamoDB model matches its table's keys and indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+APP_NAME = "shutter"
+
+AttributeType = Literal["S", "N", "B"]
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: AttributeType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: Attribute
+    range_key: Attribute | None = None
+    projection: Literal["KEYS_ONLY", "ALL"] = "KEYS_ONLY"
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    family: str
+    hash_key: Attribute
+    range_key: Attribute | None = None
+    indexes: tuple[Index, ...] = ()
+    stream: StreamView | None = None
+    ttl_attribute: str | None = None
+    purpose: str = ""
+
+    @property
+    def env_var(self) -> str:
+        return f"{self.family.upper()}_TABLE"
+
+    @property
+    def stream_env_var(self) -> str:
+        return f"{self.family.upper()}_STREAM_ARN"
+
+
+@dataclass(frozen=True)
+class UserPool:
+    family: str = "users"
+    password_min_length: int = 8
+    # Cognito sends its code by email on AWS; the local stack confirms at sign-up.
+    auto_verified_attributes: tuple[str, ...] = ("email",)
+    client_auth_flows: tuple[str, ...] = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+    access_token_minutes: int = 60
+    refresh_token_days: int = 30
+
+
+@dataclass(frozen=True)
+class Stack:
+    tables: tuple[Table, ...]
+    user_pool: UserPool
+    buckets: tuple[str, ...] = field(default=())
+
+
+def resource_name(stage: str, family: str) -> str:
+    return f"{APP_NAME}-{stage}-{family}"
+
+
+STACK = Stack(
+    tables=(
+        Table(
+            family="users",
+            hash_key=Attribute("user_id"),
+            stream="NEW_AND_OLD_IMAGES",
+            purpose="profiles and their counters; the stream feeds search indexing",
+        ),
+        Table(
+            family="uniques",
+            hash_key=Attribute("value_key"),
+            purpose="reserved usernames and emails, unique case-insensitively",
+        ),
+        Table(
+            family="follows",
+            hash_key=Attribute("follower_id"),
+            range_key=Attribute("followee_id"),
+            indexes=(
+                Index(
+                    "followers_by_time",
+                    hash_key=Attribute("followee_id"),
+                    range_key=Attribute("followed_at"),
+                ),
+                Index(
+                    "following_by_time",
+                    hash_key=Attribute("follower_id"),
+                    range_key=Attribute("followed_at"),
+                    local=True,
+                ),
+            ),
+            stream="NEW_AND_OLD_IMAGES",
+            purpose="the follow graph; the stream drives feed backfill and notifications",
+        ),
+        Table(
+            family="connections",
+            hash_key=Attribute("connection_id"),
+            indexes=(
+                Index(
+                    "connections_by_user",
+                    hash_key=Attribute("user_id"),
+                    range_key=Attribute("connection_id"),
+                ),
+            ),
+            ttl_attribute="expires_at",
+            purpose="open WebSocket connections, expiring with API Gateway's 2 h limit",
+        ),
+    ),
+    user_pool=UserPool(),
+)
