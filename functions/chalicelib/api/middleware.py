@@ -59,7 +59,7 @@ def authenticate(request: Request, get_response: Callable[[Request], Response]) 
 def _answer(error: DomainError) -> Response:
     response = error_response(error)
     if response.status_code >= 500:
-        logger.warning("request failed upstream", error=error.code, message=error.message)
+        logger.warning("request failed upstream", error=error.code, detail=error.message)
     return response
 
 

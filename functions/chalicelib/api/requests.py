@@ -34,7 +34,22 @@ def body[M: StrictInput](request: Request, model: type[M]) -> M:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("the request body is not valid JSON") from exc
+    except RecursionError as exc:  # nesting deeper than the parser's stack
+        raise InvalidInput("the request body is nested too deeply") from exc
+    if _has_lone_surrogates(raw, data):
+        # JSON can spell "\ud800", which no UTF-8 store or AWS API accepts.
+        raise InvalidInput("the request body contains text that is not valid Unicode")
     return validate_input(model, data)
+
+
+def _has_lone_surrogates(raw: bytes, data: object) -> bool:
+    if b"\\u" not in raw.lower():  # only an escape can spell a lone surrogate
+        return False
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @cache

@@ -7,7 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 
 from chalicelib.core.schema import StrictInput
-from chalicelib.users.domain import MAX_FULL_NAME, USERNAME_PATTERN, normalise_username
+from chalicelib.users.domain import USERNAME_PATTERN, normalise_username
+from chalicelib.users.schemas import FullName
 
 
 def _valid_username(raw: str) -> str:
@@ -31,9 +32,7 @@ class SignUpInput(StrictInput):
     username: Username
     email: Email
     password: Password
-    full_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, max_length=MAX_FULL_NAME)
-    ] = ""
+    full_name: FullName = ""
 
 
 class LogInInput(StrictInput):

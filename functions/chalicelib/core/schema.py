@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from chalicelib.core.errors import InvalidInput
 
 _MAX_REPORTED_ERRORS = 5
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    if _CONTROL_CHARACTERS.search(text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+# Text people write: any Unicode, line breaks and tabs, but no control characters.
+PlainText = Annotated[str, AfterValidator(_printable)]
 
 
 class StrictInput(BaseModel):

@@ -6,15 +6,16 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from chalicelib.core.schema import StrictInput
+from chalicelib.core.schema import PlainText, StrictInput
 from chalicelib.users.domain import MAX_BIO, MAX_FULL_NAME, Relationship, User
+
+FullName = Annotated[PlainText, StringConstraints(strip_whitespace=True, max_length=MAX_FULL_NAME)]
+Bio = Annotated[PlainText, StringConstraints(max_length=MAX_BIO)]
 
 
 class UpdateProfileInput(StrictInput):
-    full_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_FULL_NAME)] | None
-    ) = None
-    bio: Annotated[str, StringConstraints(max_length=MAX_BIO)] | None = None
+    full_name: FullName | None = None
+    bio: Bio | None = None
     is_private: bool | None = None
     avatar_media_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 

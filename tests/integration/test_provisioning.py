@@ -1,0 +1,92 @@
+"""The provisioner is idempotent, repairs what a table lacks, and matches the data layer."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from pynamodb.indexes import GlobalSecondaryIndex, LocalSecondaryIndex
+
+from infrastructure.local_stack.embedded_aws import EmbeddedAws
+from infrastructure.provision import Provisioner, provision
+from infrastructure.resources import STACK, Attribute, Index, Table, resource_name
+
+
+def test_provisioning_twice_changes_nothing(embedded_aws: EmbeddedAws) -> None:
+    first = provision("twice")
+    tables_before = boto3.client("dynamodb").list_tables()["TableNames"]
+    pools_before = boto3.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    second = provision("twice")
+    assert second == first
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == tables_before
+    assert boto3.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"] == pools_before
+
+
+def test_a_table_missing_its_stream_index_and_ttl_is_repaired(embedded_aws: EmbeddedAws) -> None:
+    spec = Table(
+        family="repair",
+        hash_key=Attribute("pk"),
+        indexes=(Index("by_owner", hash_key=Attribute("owner")),),
+        stream="NEW_IMAGE",
+        ttl_attribute="expires_at",
+    )
+    name = resource_name("repair", "repair")
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    outputs = Provisioner("repair").ensure_table(spec)
+
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["by_owner"]
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at"
+    assert outputs["REPAIR_STREAM_ARN"] == table["LatestStreamArn"]
+
+
+def _models():  # type: ignore[no-untyped-def]
+    from chalicelib.connections.repository import ConnectionItem
+    from chalicelib.follows.repository import FollowItem
+    from chalicelib.users.repository import UniqueValueItem, UserItem
+
+    return {
+        "users": UserItem,
+        "uniques": UniqueValueItem,
+        "follows": FollowItem,
+        "connections": ConnectionItem,
+    }
+
+
+@pytest.mark.parametrize("table", STACK.tables, ids=lambda t: t.family)
+def test_each_model_matches_its_declared_table(embedded_aws: EmbeddedAws, table: Table) -> None:
+    model = _models()[table.family]
+    assert model.Meta.table_name == resource_name("test", table.family)
+    assert model._hash_key_attribute().attr_name == table.hash_key.name
+    range_key = model._range_key_attribute()
+    assert (range_key.attr_name if range_key else None) == (
+        table.range_key.name if table.range_key else None
+    )
+
+    declared = {
+        index.name: (
+            index.hash_key.name,
+            index.range_key.name if index.range_key else None,
+            index.local,
+        )
+        for index in table.indexes
+    }
+    modelled = {}
+    for index in model._indexes.values():
+        keys = {a.attr_name: a for a in index.Meta.attributes.values()}
+        hash_key = next(name for name, a in keys.items() if a.is_hash_key)
+        range_key_name = next((name for name, a in keys.items() if a.is_range_key), None)
+        modelled[index.Meta.index_name] = (
+            hash_key,
+            range_key_name,
+            isinstance(index, LocalSecondaryIndex),
+        )
+        assert isinstance(index, GlobalSecondaryIndex | LocalSecondaryIndex)
+    assert modelled == declared

@@ -1,0 +1,110 @@
+"""Guards that cover every route the app registers, including routes added later."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from chalice.test import Client
+
+from tests.support import Account
+
+PUBLIC_ROUTES = {
+    ("/health", "GET"),
+    ("/auth/signup", "POST"),
+    ("/auth/login", "POST"),
+    ("/auth/refresh", "POST"),
+    ("/auth/confirm", "POST"),
+}
+ONE_MEGABYTE = "x" * (1 << 20)
+
+
+def registered_routes(app) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    for path, methods in sorted(app.routes.items()):
+        for method in sorted(methods):
+            yield path, method
+
+
+def concrete(path: str, user_id: str) -> str:
+    return re.sub(r"\{[^}]+\}", user_id, path)
+
+
+def input_field_names() -> set[str]:
+    """Every field of every request body model the app defines."""
+    from chalicelib.core.schema import StrictInput
+
+    names: set[str] = set()
+    pending = list(StrictInput.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        names |= set(model.model_fields)
+    return names
+
+
+def hostile_bodies() -> Iterator[bytes]:
+    yield from [
+        b"{", b"not json", b"[]", b"[1, 2]", b"null", b"true", b"123", b'"text"', b"\xff\xfe\xfd",
+        b"{}", b'{"": null}', b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b"\x00", b"NaN", b'{"username": "a", "username": "b"}',
+    ]  # fmt: skip
+    for field in sorted(input_field_names()):
+        # Each value is wrong for every field (True is a valid is_private, so it is not here).
+        for value in ([], {}, 12, -1.5, ONE_MEGABYTE, "\u0000", "\ud800", "a\x1bb"):
+            try:
+                yield json.dumps({field: value}).encode()
+            except UnicodeEncodeError:
+                continue
+    yield json.dumps({field: ONE_MEGABYTE for field in input_field_names()}).encode()
+
+
+def test_the_guards_know_the_app_has_routes(chalice_app) -> None:  # type: ignore[no-untyped-def]
+    assert len(list(registered_routes(chalice_app))) >= 10
+    assert len(input_field_names()) >= 6
+
+
+def test_every_route_but_the_public_ones_needs_a_token(chalice_app, client: Client) -> None:  # type: ignore[no-untyped-def]
+    for path, method in registered_routes(chalice_app):
+        response = client.http.request(method, concrete(path, "probe"), headers={})
+        if (path, method) in PUBLIC_ROUTES:
+            assert response.status_code != 401, (method, path)
+        else:
+            assert response.status_code == 401, (method, path, response.status_code)
+            assert response.json_body["Code"] == "UnauthorizedError"
+
+
+def test_public_routes_listed_here_are_still_registered(chalice_app) -> None:  # type: ignore[no-untyped-def]
+    assert set(PUBLIC_ROUTES) <= set(registered_routes(chalice_app))
+
+
+@pytest.fixture(scope="module")
+def bodies() -> list[bytes]:
+    return list(hostile_bodies())
+
+
+@pytest.mark.parametrize("authenticated", [True, False], ids=["with token", "without token"])
+def test_hostile_bodies_never_cause_a_5xx_or_a_change(
+    chalice_app,
+    client: Client,
+    make_account,
+    bodies: list[bytes],
+    authenticated: bool,  # type: ignore[no-untyped-def]
+) -> None:
+    account: Account = make_account("hostile")
+    headers = account.auth if authenticated else {"Content-Type": "application/json"}
+    before = client.http.get("/users/me", headers=account.auth).json_body
+    failures = []
+    for path, method in registered_routes(chalice_app):
+        for body in bodies:
+            response = client.http.request(
+                method, concrete(path, account.user_id), headers=headers, body=body
+            )
+            text = response.body.decode("utf-8", "replace")
+            if response.status_code >= 500 or "Traceback" in text or 'File "' in text:
+                failures.append((method, path, body[:60], response.status_code, text[:200]))
+            elif response.status_code >= 400:
+                assert set(response.json_body) == {"Code", "Message"}, (method, path, text[:200])
+    assert failures == []
+    assert client.http.get("/users/me", headers=account.auth).json_body == before
