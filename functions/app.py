@@ -5,7 +5,7 @@ from chalice import Chalice
 from chalicelib.api.health import health_api
 from chalicelib.api.middleware import register_middleware
 from chalicelib.auth.routes import auth_api
-from chalicelib.connections.handlers import connections_ws
+from chalicelib.connections import handlers as websocket
 from chalicelib.follows.routes import follows_api
 from chalicelib.users.routes import users_api
 
@@ -16,5 +16,8 @@ app.register_blueprint(health_api)
 app.register_blueprint(auth_api)
 app.register_blueprint(users_api)
 app.register_blueprint(follows_api)
-app.register_blueprint(connections_ws)
 register_middleware(app)  # last: it wraps the routes registered above
+
+# Lambda finds each handler as app.<function name>, so these names must match the functions'.
+connect = app.on_ws_connect()(websocket.connect)
+disconnect = app.on_ws_disconnect()(websocket.disconnect)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 TEST_PASSWORD = "correct horse battery"
 
@@ -22,3 +25,11 @@ class Account:
 
 def unique_username(prefix: str = "user") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample Lambda event from ``events/``, as AWS shapes it."""
+    return json.loads((EVENTS_DIR / name).read_text())

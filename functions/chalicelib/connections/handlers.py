@@ -1,16 +1,18 @@
-"""API Gateway WebSocket handlers: $connect and $disconnect."""
+"""API Gateway WebSocket handlers: $connect and $disconnect.
 
-from chalice import Blueprint, Response
+``app.py`` registers these on the app itself: Chalice hands WebSocket handlers registered on a
+Blueprint to Lambda unwrapped (a Blueprint has no ``websocket_api``), so they would be called
+with ``(event, context)`` and fail.
+"""
+
+from chalice import Response
 from chalice.app import WebsocketEvent
 
 from chalicelib.api.errors import error_response
 from chalicelib.connections import service
 from chalicelib.core.errors import DomainError
 
-connections_ws = Blueprint(__name__)
 
-
-@connections_ws.on_ws_connect()
 def connect(event: WebsocketEvent) -> Response:
     query = event.to_dict().get("queryStringParameters") or {}
     try:
@@ -21,6 +23,5 @@ def connect(event: WebsocketEvent) -> Response:
     return Response(body="", status_code=200)
 
 
-@connections_ws.on_ws_disconnect()
 def disconnect(event: WebsocketEvent) -> None:
     service.close_connection(event.connection_id)

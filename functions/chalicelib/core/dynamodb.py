@@ -86,7 +86,7 @@ def transact(build: Callable[[TransactWrite], None], attempts: int = TRANSACTION
             )
             if not conflicted or "ConditionalCheckFailed" in codes:
                 raise
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
+            time.sleep(random.uniform(0, min(0.25, 0.01 * 2**attempt)))  # noqa: S311 - jitter, not crypto
         except PynamoDBConnectionError as exc:
             raise DependencyUnavailable("the database is unavailable; retry shortly") from exc
     raise DependencyUnavailable("too many concurrent changes to the same items; retry shortly")
