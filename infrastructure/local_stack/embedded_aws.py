@@ -22,6 +22,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from infrastructure.local_stack.moto_patches import trim_shard_iterators
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Credentials the embedded AWS accepts; moto checks none, boto3 just needs some.
@@ -50,7 +52,10 @@ class SerializedBackends:
         environ["wsgi.input"] = io.BytesIO(body)
         with self._lock:
             # Materialise the response inside the lock: moto builds it lazily for some services.
-            return list(self._app(environ, start_response))
+            response = list(self._app(environ, start_response))
+            if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".GetRecords"):
+                trim_shard_iterators()
+            return response
 
 
 class EmbeddedAws:

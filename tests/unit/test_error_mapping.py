@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from chalicelib.api.errors import STATUS_BY_ERROR, error_response
 from chalicelib.core import errors
 

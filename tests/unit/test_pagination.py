@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.pagination import MAX_LIMIT, CursorCodec, parse_limit
 

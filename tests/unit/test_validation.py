@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from chalicelib.auth.schemas import SignUpInput
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.schema import validate_input

@@ -1,0 +1,99 @@
+"""The whole backend on one machine: embedded AWS, provisioned resources, the app behind a
+REST gateway and a WebSocket gateway, and the event plumbing Lambda would provide.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from chalice import Chalice
+
+from infrastructure.local_stack.embedded_aws import EmbeddedAws
+from infrastructure.local_stack.event_plumbing import EventPlumbing
+from infrastructure.local_stack.rest_gateway import FUNCTIONS_DIR, RestGateway
+from infrastructure.local_stack.websocket_gateway import WebSocketGateway
+from infrastructure.provision import provision
+
+log = logging.getLogger("local_stack")
+
+
+@dataclass
+class LocalStackConfig:
+    api_port: int = 8000
+    ws_port: int = 8001
+    aws_port: int = 4566
+    host: str = "127.0.0.1"
+    stage: str = "local"
+    # Passed through to the app: the contract lets local runs shorten stories and lower
+    # the celebrity threshold.
+    app_environment: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls) -> LocalStackConfig:
+        passthrough = ("STORY_TTL_SECONDS", "FANOUT_THRESHOLD", "STORY_MEDIA_RETENTION_SECONDS")
+        return cls(
+            api_port=int(os.environ.get("API_PORT", "8000")),
+            ws_port=int(os.environ.get("WS_PORT", "8001")),
+            aws_port=int(os.environ.get("AWS_PORT", "4566")),
+            app_environment={k: os.environ[k] for k in passthrough if k in os.environ},
+        )
+
+
+def import_app() -> Chalice:
+    """Import ``functions/app.py`` as Lambda does, with ``functions/`` on the path."""
+    if str(FUNCTIONS_DIR) not in sys.path:
+        sys.path.insert(0, str(FUNCTIONS_DIR))
+    module: ModuleType = importlib.import_module("app")
+    return module.app
+
+
+class LocalStack:
+    """Starts and stops every part, in dependency order."""
+
+    def __init__(self, config: LocalStackConfig) -> None:
+        self.config = config
+        self.aws = EmbeddedAws(port=config.aws_port)
+        self.rest: RestGateway | None = None
+        self.websocket: WebSocketGateway | None = None
+        self.plumbing: EventPlumbing | None = None
+        self.outputs: dict[str, str] = {}
+
+    def start(self) -> LocalStack:
+        self.aws.start()
+        self.aws.export_environment()
+        self.outputs = provision(self.config.stage)
+        os.environ.update(self.outputs)
+        os.environ.update(
+            {
+                "SIGNUP_CONFIRMATION": "false",
+                "CURSOR_SECRET": secrets.token_urlsafe(32),
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_NAMESPACE": "Shutter",
+                **self.config.app_environment,
+            }
+        )
+        app = import_app()
+        self.websocket = WebSocketGateway(
+            app, host=self.config.host, port=self.config.ws_port, stage=self.config.stage
+        )
+        self.websocket.start()
+        self.websocket.route_management_api(app.websocket_api.session)
+        self.plumbing = EventPlumbing(app)
+        self.plumbing.start()
+        self.rest = RestGateway(app, host=self.config.host, port=self.config.api_port).start()
+        return self
+
+    def stop(self) -> None:
+        for part in (self.rest, self.plumbing, self.websocket):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:  # keep stopping the others
+                    log.exception("stopping a part of the local stack failed")
+        self.aws.stop()

@@ -1,0 +1,139 @@
+"""A client's first minutes against `make run`: over real HTTP and a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+import requests
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from tests.e2e.conftest import RunningStack, start_stack, stop_stack
+from tests.support import Account
+
+
+def bearer(account: Account) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account.token}"}
+
+
+def test_health_answers(local_stack: RunningStack) -> None:
+    response = requests.get(f"{local_stack.api_url}/health", timeout=5)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_sign_up_log_in_me_follow_followers(local_stack: RunningStack) -> None:
+    alice, bob = local_stack.sign_up("alice"), local_stack.sign_up("bob")
+    me = requests.get(f"{local_stack.api_url}/users/me", headers=bearer(alice), timeout=5)
+    assert me.status_code == 200
+    assert me.json()["username"] == alice.username
+
+    follow = requests.post(
+        f"{local_stack.api_url}/users/{bob.user_id}/follow", headers=bearer(alice), timeout=5
+    )
+    assert follow.json() == {"status": "following"}
+    followers = requests.get(
+        f"{local_stack.api_url}/users/{bob.user_id}/followers", headers=bearer(bob), timeout=5
+    ).json()
+    assert [item["user_id"] for item in followers["items"]] == [alice.user_id]
+    assert followers["next_cursor"] is None
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "tampered"])
+def test_bad_or_tampered_tokens_are_401(
+    local_stack: RunningStack, authorization: str | None
+) -> None:
+    account = local_stack.sign_up()
+    if authorization == "tampered":
+        head, payload, signature = account.token.split(".")
+        authorization = f"Bearer {head}.{payload[:-2]}AA.{signature}"
+    headers = {"Authorization": authorization} if authorization else {}
+    response = requests.get(f"{local_stack.api_url}/users/me", headers=headers, timeout=5)
+    assert response.status_code == 401
+    assert response.json()["Code"] == "UnauthorizedError"
+
+
+def test_websocket_connect_is_refused_with_a_bad_token_and_accepted_with_a_good_one(
+    local_stack: RunningStack,
+) -> None:
+    account = local_stack.sign_up()
+
+    async def attempt(token: str) -> str:
+        try:
+            async with websockets.connect(f"{local_stack.ws_url}/?token={token}", open_timeout=10):
+                return "accepted"
+        except InvalidStatus as refused:
+            return f"refused {refused.response.status_code}"
+
+    async def both() -> tuple[str, str]:
+        return await attempt("not-a-token"), await attempt(account.token)
+
+    assert asyncio.run(both()) == ("refused 401", "accepted")
+
+
+def test_fifty_concurrent_follow_and_unfollow_requests_keep_counts_equal_to_edges(
+    local_stack: RunningStack,
+) -> None:
+    alice, bob = local_stack.sign_up("alice"), local_stack.sign_up("bob")
+    url = f"{local_stack.api_url}/users/{bob.user_id}/follow"
+
+    def act(index: int) -> int:
+        method = requests.post if index % 2 == 0 else requests.delete
+        return method(url, headers=bearer(alice), timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        statuses = list(pool.map(act, range(50)))
+    assert set(statuses) == {200}
+
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=local_stack.aws_url, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )  # fmt: skip
+    edges = dynamodb.query(
+        TableName="shutter-local-follows",
+        KeyConditionExpression="follower_id = :a AND followee_id = :b",
+        ExpressionAttributeValues={":a": {"S": alice.user_id}, ":b": {"S": bob.user_id}},
+    )["Count"]
+    bob_profile = requests.get(
+        f"{local_stack.api_url}/users/{bob.user_id}", headers=bearer(alice), timeout=5
+    ).json()
+    alice_profile = requests.get(
+        f"{local_stack.api_url}/users/me", headers=bearer(alice), timeout=5
+    ).json()
+    assert bob_profile["follower_count"] == edges
+    assert alice_profile["following_count"] == edges
+    assert bob_profile["followed_by_me"] is (edges == 1)
+
+
+def test_hostile_bodies_over_http_never_cause_a_5xx(local_stack: RunningStack) -> None:
+    account = local_stack.sign_up()
+    bodies = [
+        b"{",
+        b"[]",
+        b"null",
+        b'{"bio": 5}',
+        b"\xff",
+        json.dumps({"bio": "x" * (1 << 20)}).encode(),
+    ]
+    targets = [("POST", "/auth/signup"), ("POST", "/auth/login"), ("PATCH", "/users/me"),
+               ("POST", f"/users/{account.user_id}/follow")]  # fmt: skip
+    for method, path in targets:
+        for body in bodies:
+            response = requests.request(
+                method, f"{local_stack.api_url}{path}", data=body, timeout=10,
+                headers={**bearer(account), "Content-Type": "application/json"},
+            )  # fmt: skip
+            assert 400 <= response.status_code < 500, (method, path, body[:20], response.text[:200])
+            assert "Traceback" not in response.text
+
+
+def test_the_stack_stops_cleanly_on_sigterm() -> None:
+    stack = start_stack()
+    assert requests.get(f"{stack.api_url}/health", timeout=5).status_code == 200
+    assert stop_stack(stack) == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{stack.api_url}/health", timeout=2)
