@@ -12,6 +12,8 @@ from infrastructure.local_stack.stack import LocalStack, LocalStackConfig
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for chatty in ("botocore", "pynamodb"):  # INFO lines about where credentials came from
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:

@@ -228,3 +228,34 @@ def test_a_token_minted_with_moto_key_and_right_claims_is_accepted(
     token = mint(_claims_like(account.token))
     response = client.http.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+@pytest.fixture
+def confirmation_required(monkeypatch):  # type: ignore[no-untyped-def]
+    """The AWS behaviour: Cognito emails a code and the account waits for it."""
+    from chalicelib.core.config import get_settings
+
+    monkeypatch.setenv("SIGNUP_CONFIRMATION", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_with_confirmation_on_login_waits_for_the_code(
+    client: Client, confirmation_required
+) -> None:  # type: ignore[no-untyped-def]
+    username = unique_username("erin")
+    assert post(client, "/auth/signup", signup_payload(username)).status_code == 201
+    early = post(client, "/auth/login", {"username": username, "password": TEST_PASSWORD})
+    assert early.status_code == 403
+    assert "confirm" in early.json_body["Message"]
+
+    # moto accepts any code (it sends no email); AWS checks it against the emailed one.
+    confirmed = post(client, "/auth/confirm", {"username": username, "code": "123456"})
+    assert confirmed.status_code == 200
+    assert confirmed.json_body == {"status": "confirmed"}
+    assert (
+        post(client, "/auth/login", {"username": username, "password": TEST_PASSWORD}).status_code
+        == 200
+    )

@@ -21,25 +21,12 @@ from chalicelib.api.errors import error_response
 from chalicelib.api.requests import CALLER_KEY
 from chalicelib.auth.tokens import caller_from_authorization
 from chalicelib.core.errors import DomainError
-from chalicelib.core.observability import logger, metrics, tracer
+from chalicelib.core.observability import logger, register_observability, tracer
 
 
 def is_public(resource_path: str) -> bool:
     """The contract's public routes: /health and /auth/*."""
     return resource_path == "/health" or resource_path.startswith("/auth/")
-
-
-def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """Correlate logs with the request and publish the metrics it recorded."""
-    context = getattr(event, "context", None) or {}
-    if isinstance(context, dict):
-        logger.append_keys(request_id=context.get("requestId"), route=context.get("resourcePath"))
-    try:
-        return get_response(event)
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
-        logger.remove_keys(["request_id", "route"])
 
 
 def authenticate(request: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -77,7 +64,7 @@ def _answering_domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def register_middleware(app: Chalice) -> None:
     """Install the request pipeline; call it after every blueprint is registered."""
-    app.register_middleware(observe, "all")
+    register_observability(app)
     app.register_middleware(authenticate, "http")
     for methods in app.routes.values():
         for route in methods.values():
