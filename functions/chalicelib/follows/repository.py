@@ -10,12 +10,14 @@ edge's existence, so they stay equal to the edges stored however many requests r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import iso
@@ -81,9 +83,9 @@ def remove_follow(follower_id: str, followee_id: str) -> bool:
     return _change_edge(build, ["edge", "follower", "followee"])
 
 
-def _change_edge(build: object, labels: list[str]) -> bool:
+def _change_edge(build: Callable[[TransactWrite], None], labels: list[str]) -> bool:
     try:
-        transact(build)  # type: ignore[arg-type]
+        transact(build)
         return True
     except TransactWriteError as exc:
         failed = failed_items(exc, labels)
@@ -135,7 +137,7 @@ def following_page(user_id: str, page: PageRequest) -> Page[str]:
     return _page_of(results, lambda item: item.followee_id)
 
 
-def _page_of(results, pick) -> Page[str]:  # type: ignore[no-untyped-def]
+def _page_of(results: ResultIterator[FollowItem], pick: Callable[[FollowItem], str]) -> Page[str]:
     try:
         ids = [pick(item) for item in results]
     except PynamoDBException as exc:
