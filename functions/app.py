@@ -7,6 +7,8 @@ from chalicelib.api.middleware import register_middleware
 from chalicelib.auth.routes import auth_api
 from chalicelib.connections import handlers as websocket
 from chalicelib.follows.routes import follows_api
+from chalicelib.media.handlers import media_events
+from chalicelib.media.routes import media_api
 from chalicelib.users.routes import users_api
 
 app = Chalice(app_name="shutter")
@@ -16,6 +18,8 @@ app.register_blueprint(health_api)
 app.register_blueprint(auth_api)
 app.register_blueprint(users_api)
 app.register_blueprint(follows_api)
+app.register_blueprint(media_api)
+app.register_blueprint(media_events)
 register_middleware(app)  # last: it wraps the routes registered above
 
 # Lambda finds each handler as app.<function name>, so these names must match the functions'.

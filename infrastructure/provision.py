@@ -18,7 +18,16 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infrastructure.resources import STACK, Index, Stack, Table, UserPool, resource_name
+from infrastructure.resources import (
+    STACK,
+    Bucket,
+    Index,
+    Stack,
+    Table,
+    UserPool,
+    bucket_name,
+    resource_name,
+)
 
 Outputs = dict[str, str]
 
@@ -39,13 +48,77 @@ class Provisioner:
         self._session = session or boto3.session.Session()
         self._dynamodb = self._session.client("dynamodb")
         self._cognito = self._session.client("cognito-idp")
+        self._s3 = self._session.client("s3")
 
     def provision(self, stack: Stack = STACK) -> Outputs:
         outputs: Outputs = {"STAGE": self.stage}
         for table in stack.tables:
             outputs.update(self.ensure_table(table))
         outputs.update(self.ensure_user_pool(stack.user_pool))
+        for bucket in stack.buckets:
+            outputs.update(self.ensure_bucket(bucket))
         return outputs
+
+    # S3 -------------------------------------------------------------------------------
+
+    def ensure_bucket(self, spec: Bucket) -> Outputs:
+        """A private, encrypted bucket; CORS for browser uploads; lifecycle expiry."""
+        account = self._session.client("sts").get_caller_identity()["Account"]
+        region = self._s3.meta.region_name
+        name = bucket_name(self.stage, spec.family, account, region)
+        try:
+            self._s3.head_bucket(Bucket=name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            create: dict[str, Any] = {"Bucket": name}
+            if region != "us-east-1":
+                create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            self._s3.create_bucket(**create)
+        self._s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        self._s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        self._s3.put_bucket_cors(
+            Bucket=name,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedMethods": list(spec.cors_methods),
+                        "AllowedOrigins": ["*"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAgeSeconds": 3600,
+                    }
+                ]
+            },
+        )
+        if spec.expire_after_days:
+            self._s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": f"expire-{prefix.strip('/')}",
+                            "Filter": {"Prefix": prefix},
+                            "Status": "Enabled",
+                            "Expiration": {"Days": days},
+                        }
+                        for prefix, days in spec.expire_after_days
+                    ]
+                },
+            )
+        return {spec.env_var: name}
 
     # DynamoDB -------------------------------------------------------------------------
 

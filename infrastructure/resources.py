@@ -62,14 +62,33 @@ class UserPool:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    family: str
+    # Browsers send the presigned POST straight to S3, so the bucket must allow it.
+    cors_methods: tuple[str, ...] = ("GET", "POST")
+    # Objects under these prefixes are deleted after the given days (lifecycle rules).
+    expire_after_days: tuple[tuple[str, int], ...] = ()
+    purpose: str = ""
+
+    @property
+    def env_var(self) -> str:
+        return f"{self.family.upper()}_BUCKET"
+
+
+@dataclass(frozen=True)
 class Stack:
     tables: tuple[Table, ...]
     user_pool: UserPool
-    buckets: tuple[str, ...] = field(default=())
+    buckets: tuple[Bucket, ...] = field(default=())
 
 
 def resource_name(stage: str, family: str) -> str:
     return f"{APP_NAME}-{stage}-{family}"
+
+
+def bucket_name(stage: str, family: str, account_id: str, region: str) -> str:
+    """Bucket names are global across AWS accounts, so the account and region are in it."""
+    return f"{resource_name(stage, family)}-{account_id}-{region}"
 
 
 STACK = Stack(
@@ -118,6 +137,20 @@ STACK = Stack(
             ttl_attribute="expires_at",
             purpose="open WebSocket connections, expiring with API Gateway's 2 h limit",
         ),
+        Table(
+            family="media",
+            hash_key=Attribute("media_id"),
+            ttl_attribute="expires_at",
+            purpose="uploads and their renditions; unattached ones expire after 2 h",
+        ),
     ),
     user_pool=UserPool(),
+    buckets=(
+        Bucket(
+            family="media",
+            # An upload whose processing never finished leaves its original behind.
+            expire_after_days=(("uploads/", 30),),
+            purpose="originals under uploads/ (never served), renditions under renditions/",
+        ),
+    ),
 )

@@ -50,6 +50,7 @@ def test_a_table_missing_its_stream_index_and_ttl_is_repaired(embedded_aws: Embe
 def _models():  # type: ignore[no-untyped-def]
     from chalicelib.connections.repository import ConnectionItem
     from chalicelib.follows.repository import FollowItem
+    from chalicelib.media.repository import MediaItem
     from chalicelib.users.repository import UniqueValueItem, UserItem
 
     return {
@@ -57,6 +58,7 @@ def _models():  # type: ignore[no-untyped-def]
         "uniques": UniqueValueItem,
         "follows": FollowItem,
         "connections": ConnectionItem,
+        "media": MediaItem,
     }
 
 

@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     uniques_table: str
     follows_table: str
     connections_table: str
+    media_table: str
+
+    media_bucket: str
+    # Renditions are served from here when set (a CloudFront distribution in front of the
+    # bucket); otherwise clients get presigned S3 GET URLs.
+    media_cdn_base_url: str | None = None
+    media_url_ttl_seconds: int = 60 * 60
+    upload_url_ttl_seconds: int = 15 * 60
+    # Pixelfed deletes unattached uploads after 2 h; so does DynamoDB TTL here.
+    unattached_media_ttl_seconds: int = 2 * 60 * 60
 
     user_pool_id: str
     user_pool_client_id: str

@@ -1,0 +1,165 @@
+"""The media table: one item per upload, from pending to ready or failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import GetError, PutError, UpdateError
+from pynamodb.models import Model
+
+from chalicelib.core.clock import epoch_seconds
+from chalicelib.core.dynamodb import BaseMeta, FromSettings
+from chalicelib.core.errors import DependencyUnavailable, NotFound
+from chalicelib.media.domain import Media, MediaStatus, Purpose, StoredRendition
+
+
+class RenditionAttribute(MapAttribute[str, object]):
+    key = UnicodeAttribute()
+    width = NumberAttribute()
+    height = NumberAttribute()
+    content_type = UnicodeAttribute()
+
+
+class MediaItem(Model):
+    class Meta(BaseMeta):
+        table_name = FromSettings("media_table")
+
+    media_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    declared_type = UnicodeAttribute()
+    declared_size = NumberAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute(null=True)
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    renditions = MapAttribute[str, RenditionAttribute](null=True)
+    # The resize function's lease: another delivery of the same event may take over after it.
+    lease_until = NumberAttribute(null=True)
+    # DynamoDB TTL: unattached media goes away (late; reads check it themselves).
+    expires_at = NumberAttribute(null=True)
+
+
+def _to_media(item: MediaItem) -> Media:
+    renditions = {
+        name: StoredRendition(
+            key=value["key"],
+            width=int(value["width"]),
+            height=int(value["height"]),
+            content_type=value["content_type"],
+        )
+        for name, value in (item.renditions.as_dict() if item.renditions else {}).items()
+    }
+    return Media(
+        media_id=item.media_id,
+        owner_id=item.owner_id,
+        purpose=Purpose(item.purpose),
+        declared_type=item.declared_type,
+        declared_size=int(item.declared_size),
+        status=MediaStatus(item.status),
+        created_at=item.created_at,
+        reason=item.reason,
+        width=int(item.width) if item.width is not None else None,
+        height=int(item.height) if item.height is not None else None,
+        renditions=renditions,
+    )
+
+
+def create_pending(media: Media, expires_at: datetime) -> None:
+    item = MediaItem(
+        media.media_id,
+        owner_id=media.owner_id,
+        purpose=media.purpose.value,
+        declared_type=media.declared_type,
+        declared_size=media.declared_size,
+        status=MediaStatus.PENDING.value,
+        created_at=media.created_at,
+        expires_at=epoch_seconds(expires_at),
+    )
+    try:
+        item.save(condition=MediaItem.media_id.does_not_exist())
+    except PutError as exc:
+        raise DependencyUnavailable("could not record the upload; retry shortly") from exc
+
+
+def get_media(media_id: str, now: datetime) -> Media:
+    """The media item, unless it never existed or its TTL has passed (deleted or not yet)."""
+    try:
+        item = MediaItem.get(media_id, consistent_read=True)
+    except MediaItem.DoesNotExist as exc:
+        raise NotFound("no media with that id") from exc
+    except GetError as exc:
+        raise DependencyUnavailable("could not read the media; retry shortly") from exc
+    if item.expires_at is not None and item.expires_at <= epoch_seconds(now):
+        raise NotFound("no media with that id")
+    return _to_media(item)
+
+
+def claim_for_processing(media_id: str, now: datetime, lease_seconds: int) -> bool:
+    """Take the processing lease: True for the one delivery that should do the work.
+
+    A pending upload is claimed; so is one whose previous lease ran out (that invocation
+    died). Ready, failed and freshly leased uploads are left alone: the event was redelivered.
+    """
+    now_epoch = epoch_seconds(now)
+    claimable = (MediaItem.status == MediaStatus.PENDING.value) | (
+        (MediaItem.status == MediaStatus.PROCESSING.value) & (MediaItem.lease_until < now_epoch)
+    )
+    try:
+        MediaItem(media_id).update(
+            actions=[
+                MediaItem.status.set(MediaStatus.PROCESSING.value),
+                MediaItem.lease_until.set(now_epoch + lease_seconds),
+            ],
+            condition=MediaItem.media_id.exists() & claimable,
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise DependencyUnavailable("could not claim the upload") from exc
+
+
+def mark_ready(
+    media_id: str, width: int, height: int, renditions: dict[str, StoredRendition]
+) -> None:
+    stored = {
+        name: RenditionAttribute(
+            key=r.key, width=r.width, height=r.height, content_type=r.content_type
+        )
+        for name, r in renditions.items()
+    }
+    _finish(
+        media_id,
+        [
+            MediaItem.status.set(MediaStatus.READY.value),
+            MediaItem.width.set(width),
+            MediaItem.height.set(height),
+            MediaItem.renditions.set(stored),
+        ],
+    )
+
+
+def mark_failed(media_id: str, reason: str) -> None:
+    _finish(
+        media_id, [MediaItem.status.set(MediaStatus.FAILED.value), MediaItem.reason.set(reason)]
+    )
+
+
+def _finish(media_id: str, actions: list) -> None:  # type: ignore[type-arg]
+    try:
+        MediaItem(media_id).update(
+            actions=[*actions, MediaItem.lease_until.remove()],
+            condition=MediaItem.status == MediaStatus.PROCESSING.value,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return  # another delivery finished it first: nothing to add
+        raise DependencyUnavailable("could not record the result") from exc

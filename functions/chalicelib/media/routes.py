@@ -1,0 +1,20 @@
+from chalice import Blueprint, Response
+
+from chalicelib.api.requests import body, caller
+from chalicelib.media import service
+from chalicelib.media.schemas import CreateUploadInput, render_media, render_upload
+
+media_api = Blueprint(__name__)
+
+
+@media_api.route("/media/uploads", methods=["POST"])
+def create_upload() -> Response:
+    request = media_api.current_request
+    media, upload = service.create_upload(caller(request).user_id, body(request, CreateUploadInput))
+    return Response(render_upload(media, upload), status_code=201)
+
+
+@media_api.route("/media/{media_id}", methods=["GET"])
+def get_media(media_id: str) -> dict:
+    me = caller(media_api.current_request)
+    return render_media(*service.get_own_media(me.user_id, media_id))

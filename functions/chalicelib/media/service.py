@@ -1,0 +1,117 @@
+"""Uploads: hand out a presigned POST, then turn what arrives into renditions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from chalicelib.core.clock import utc_now
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import NotFound
+from chalicelib.core.observability import logger, metrics
+from chalicelib.media import repository, storage
+from chalicelib.media.domain import (
+    MAX_UPLOAD_BYTES,
+    Media,
+    MediaStatus,
+    StoredRendition,
+    parse_upload_key,
+    rendition_key,
+)
+from chalicelib.media.schemas import CreateUploadInput
+from chalicelib.media.storage import PresignedUpload
+
+# Longer than the resize function's timeout: a lease only runs out when its invocation died.
+PROCESSING_LEASE_SECONDS = 120
+
+
+def create_upload(owner_id: str, request: CreateUploadInput) -> tuple[Media, PresignedUpload]:
+    settings = get_settings()
+    now = utc_now()
+    media = Media(
+        media_id=uuid.uuid4().hex,
+        owner_id=owner_id,
+        purpose=request.purpose,
+        declared_type=request.content_type,
+        declared_size=request.size_bytes,
+        status=MediaStatus.PENDING,
+        created_at=now,
+    )
+    repository.create_pending(
+        media, expires_at=now + timedelta(seconds=settings.unattached_media_ttl_seconds)
+    )
+    upload = storage.presign_upload(media.upload_key, request.content_type, request.size_bytes)
+    logger.info("upload prepared", media_id=media.media_id, purpose=request.purpose.value)
+    return media, upload
+
+
+def get_own_media(viewer_id: str, media_id: str) -> tuple[Media, dict[str, str]]:
+    """The caller's own media with fetchable URLs; anyone else's reads as not found."""
+    media = repository.get_media(media_id, utc_now())
+    if media.owner_id != viewer_id:
+        raise NotFound("no media with that id")
+    urls = {name: storage.public_url(r.key) for name, r in media.renditions.items()}
+    return media, urls
+
+
+def process_upload(bucket: str, key: str, size: int) -> MediaStatus | None:
+    """Make the renditions of an uploaded original, once, whatever the event's deliveries.
+
+    Returns the status it left the media in, or None when there was nothing to do.
+    """
+    owner_and_id = parse_upload_key(key)
+    if owner_and_id is None:
+        logger.warning("ignored object outside the upload layout", key=key)
+        return None
+    owner_id, media_id = owner_and_id
+    try:
+        media = repository.get_media(media_id, utc_now())
+    except NotFound:
+        # No presigned POST names this key (the embedded S3 enforces no POST policy).
+        logger.warning("deleted an upload nobody asked for", key=key)
+        storage.delete_object(bucket, key)
+        return None
+    if media.owner_id != owner_id:
+        logger.warning("deleted an upload under another owner's key", key=key)
+        storage.delete_object(bucket, key)
+        return None
+    if not repository.claim_for_processing(media_id, utc_now(), PROCESSING_LEASE_SECONDS):
+        logger.info("upload already handled", media_id=media_id)
+        return None
+
+    limit = min(media.declared_size, MAX_UPLOAD_BYTES)
+    if size > limit:
+        return _fail(
+            bucket, key, media_id, f"the file is {size} bytes, more than the {limit} declared"
+        )
+    # Pillow lives in the media layer, which only this function carries.
+    from chalicelib.media import imaging
+
+    data = storage.read_object(bucket, key, limit)
+    if len(data) > limit:
+        return _fail(bucket, key, media_id, f"the file is more than the {limit} bytes declared")
+    try:
+        image = imaging.make_renditions(data)
+    except imaging.ImageRejected as rejected:
+        return _fail(bucket, key, media_id, rejected.reason)
+
+    stored = {}
+    for name, rendition in image.renditions.items():
+        target = rendition_key(media_id, name)
+        storage.write_rendition(target, rendition.data, rendition.content_type)
+        stored[name] = StoredRendition(
+            target, rendition.width, rendition.height, rendition.content_type
+        )
+    repository.mark_ready(media_id, image.width, image.height, stored)
+    logger.info("upload ready", media_id=media_id, width=image.width, height=image.height)
+    metrics.add_metric(name="UploadsReady", unit="Count", value=1)
+    return MediaStatus.READY
+
+
+def _fail(bucket: str, key: str, media_id: str, reason: str) -> MediaStatus:
+    """Record why, and delete the original: it is not ours to keep."""
+    repository.mark_failed(media_id, reason)
+    storage.delete_object(bucket, key)
+    logger.info("upload refused", media_id=media_id, reason=reason)
+    metrics.add_metric(name="UploadsRefused", unit="Count", value=1)
+    return MediaStatus.FAILED
