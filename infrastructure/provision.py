@@ -22,6 +22,7 @@ from infrastructure.resources import (
     STACK,
     Bucket,
     Index,
+    Queue,
     Stack,
     Table,
     UserPool,
@@ -57,7 +58,32 @@ class Provisioner:
         outputs.update(self.ensure_user_pool(stack.user_pool))
         for bucket in stack.buckets:
             outputs.update(self.ensure_bucket(bucket))
+        for queue in stack.queues:
+            outputs.update(self.ensure_queue(queue))
         return outputs
+
+    # SQS ------------------------------------------------------------------------------
+
+    def ensure_queue(self, spec: Queue) -> Outputs:
+        """The queue and its dead-letter queue, where messages go after repeated failures."""
+        sqs = self._session.client("sqs")
+        name = resource_name(self.stage, spec.family)
+        dead_letters_url = sqs.create_queue(
+            QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)}
+        )["QueueUrl"]
+        dead_letters_arn = sqs.get_queue_attributes(
+            QueueUrl=dead_letters_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        attributes = {
+            "VisibilityTimeout": str(spec.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": str(spec.max_receives)}
+            ),
+        }
+        # CreateQueue is idempotent only when the attributes match, so set them separately.
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        return {spec.env_var: name, f"{spec.env_var}_URL": url}
 
     # S3 -------------------------------------------------------------------------------
 

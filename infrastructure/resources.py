@@ -76,10 +76,25 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class Queue:
+    family: str
+    # Longer than the consuming function's timeout, or SQS hands a message out twice at once.
+    visibility_timeout_seconds: int = 180
+    # After this many failed receives a message moves to the dead-letter queue.
+    max_receives: int = 5
+    purpose: str = ""
+
+    @property
+    def env_var(self) -> str:
+        return f"{self.family.upper()}_QUEUE"
+
+
+@dataclass(frozen=True)
 class Stack:
     tables: tuple[Table, ...]
     user_pool: UserPool
     buckets: tuple[Bucket, ...] = field(default=())
+    queues: tuple[Queue, ...] = field(default=())
 
 
 def resource_name(stage: str, family: str) -> str:
@@ -120,6 +135,13 @@ STACK = Stack(
                     range_key=Attribute("followed_at"),
                     local=True,
                 ),
+                # Sparse: only edges to accounts at or over the fan-out threshold carry the
+                # key, so "which celebrities do I follow" is one small Query.
+                Index(
+                    "celebrities_followed",
+                    hash_key=Attribute("celebrity_follower_id"),
+                    range_key=Attribute("followee_id"),
+                ),
             ),
             stream="NEW_AND_OLD_IMAGES",
             purpose="the follow graph; the stream drives feed backfill and notifications",
@@ -138,6 +160,61 @@ STACK = Stack(
             purpose="open WebSocket connections, expiring with API Gateway's 2 h limit",
         ),
         Table(
+            family="posts",
+            hash_key=Attribute("post_id"),
+            indexes=(
+                Index(
+                    "posts_by_author",
+                    hash_key=Attribute("author_id"),
+                    range_key=Attribute("created_at"),
+                ),
+            ),
+            stream="NEW_AND_OLD_IMAGES",
+            purpose="posts with their counters; the stream drives fan-out, mentions and search",
+        ),
+        Table(
+            family="likes",
+            hash_key=Attribute("post_id"),
+            range_key=Attribute("user_id"),
+            stream="NEW_AND_OLD_IMAGES",
+            purpose="one item per like; counted on the post in the same transaction",
+        ),
+        Table(
+            family="comments",
+            hash_key=Attribute("post_id"),
+            range_key=Attribute("comment_id"),
+            stream="NEW_AND_OLD_IMAGES",
+            purpose="comments, oldest first by a time-ordered id",
+        ),
+        Table(
+            family="feeds",
+            hash_key=Attribute("owner_id"),
+            range_key=Attribute("entry_key"),
+            indexes=(
+                Index(
+                    "feed_by_author",
+                    hash_key=Attribute("owner_id"),
+                    range_key=Attribute("author_entry_key"),
+                    local=True,
+                ),
+            ),
+            ttl_attribute="expires_at",
+            purpose="each user's home feed, newest first; fan-out writes it, TTL caps it",
+        ),
+        Table(
+            family="notifications",
+            hash_key=Attribute("recipient_id"),
+            range_key=Attribute("notification_key"),
+            ttl_attribute="expires_at",
+            purpose="notifications per recipient, newest first, and a read-up-to marker",
+        ),
+        Table(
+            family="idempotency",
+            hash_key=Attribute("id"),
+            ttl_attribute="expiration",
+            purpose="Powertools idempotency records for Idempotency-Key requests",
+        ),
+        Table(
             family="media",
             hash_key=Attribute("media_id"),
             ttl_attribute="expires_at",
@@ -151,6 +228,12 @@ STACK = Stack(
             # An upload whose processing never finished leaves its original behind.
             expire_after_days=(("uploads/", 30),),
             purpose="originals under uploads/ (never served), renditions under renditions/",
+        ),
+    ),
+    queues=(
+        Queue(
+            family="fanout",
+            purpose="pages of a big fan-out, so no invocation writes more than one page",
         ),
     ),
 )

@@ -90,3 +90,14 @@ def make_account(client: Client):  # type: ignore[no-untyped-def]
         return Account(session["user_id"], username, session["token"], session["refresh_token"])
 
     return make
+
+
+@pytest.fixture
+def make_ready_media(chalice_app, client: Client):  # type: ignore[no-untyped-def]
+    """``make_ready_media(account)``: a ready media id of that account, uploaded for real."""
+    from tests.support import upload_ready_media
+
+    def make(account: Account, purpose: str = "post") -> str:
+        return upload_ready_media(client, chalice_app, account, purpose)
+
+    return make

@@ -33,3 +33,63 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 def load_event(name: str) -> dict[str, Any]:
     """A sample Lambda event from ``events/``, as AWS shapes it."""
     return json.loads((EVENTS_DIR / name).read_text())
+
+
+def small_jpeg(width: int = 64, height: int = 48) -> bytes:
+    """A real JPEG, small enough that the resize function runs in milliseconds."""
+    import io
+
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def upload_ready_media(client: Any, app: Any, account: Account, purpose: str = "post") -> str:
+    """A media id of ``account``'s that is ready, made the way clients and S3 make it:
+    POST /media/uploads, the file POSTed to the presigned URL, then the S3 event handed to
+    the resize function as Lambda would."""
+    import copy
+
+    import requests
+    from chalicelib.core.config import get_settings
+
+    from infrastructure.local_stack.lambda_runtime import LambdaContext
+
+    data = small_jpeg()
+    created = client.http.post(
+        "/media/uploads",
+        headers=account.auth,
+        body=json.dumps(
+            {"content_type": "image/jpeg", "size_bytes": len(data), "purpose": purpose}
+        ),
+    )
+    assert created.status_code == 201, created.body
+    upload = created.json_body
+    sent = requests.post(
+        upload["upload"]["url"],
+        data=upload["upload"]["fields"],
+        files={"file": ("photo.jpg", data)},
+        timeout=30,
+    )
+    assert sent.status_code == 204, sent.text
+    bucket = get_settings().media_bucket
+    event = copy.deepcopy(load_event("s3ObjectCreated.json"))
+    record = event["Records"][0]["s3"]
+    record["bucket"]["name"], record["bucket"]["arn"] = bucket, f"arn:aws:s3:::{bucket}"
+    record["object"]["key"], record["object"]["size"] = upload["upload"]["fields"]["key"], len(data)
+    app.handler_map["process_upload"](event, LambdaContext("process_upload"))
+    return upload["media_id"]
+
+
+def create_post(client: Any, author: Account, media_id: str, caption: str = "") -> str:
+    """Post one ready media through the real route; returns the post id."""
+    created = client.http.post(
+        "/posts",
+        headers=author.auth,
+        body=json.dumps({"media_ids": [media_id], "caption": caption}),
+    )
+    assert created.status_code == 201, created.body
+    return created.json_body["post_id"]

@@ -21,6 +21,7 @@ from infrastructure.local_stack.websocket_gateway import WebSocketGateway
 from infrastructure.provision import provision
 
 log = logging.getLogger("local_stack")
+LOCAL_WEBSOCKET_API_ID = "localws"
 
 
 @dataclass
@@ -75,12 +76,20 @@ class LocalStack:
                 "CURSOR_SECRET": secrets.token_urlsafe(32),
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_NAMESPACE": "Shutter",
+                # Stream handlers push notifications through this WebSocket API (no event
+                # of theirs names it), so it must match the gateway below.
+                "WEBSOCKET_API_ID": LOCAL_WEBSOCKET_API_ID,
+                "WEBSOCKET_STAGE": self.config.stage,
                 **self.config.app_environment,
             }
         )
         app = import_app()
         self.websocket = WebSocketGateway(
-            app, host=self.config.host, port=self.config.ws_port, stage=self.config.stage
+            app,
+            host=self.config.host,
+            port=self.config.ws_port,
+            stage=self.config.stage,
+            api_id=LOCAL_WEBSOCKET_API_ID,
         )
         self.websocket.start()
         self.websocket.route_management_api(app.websocket_api.session)

@@ -8,6 +8,7 @@ from chalicelib.core.errors import (
     AlreadyExists,
     DependencyUnavailable,
     DomainError,
+    IdempotencyKeyReused,
     InvalidInput,
     NotAllowed,
     NotAuthenticated,
@@ -21,6 +22,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotAllowed: 403,
     NotFound: 404,
     AlreadyExists: 409,
+    # The IETF Idempotency-Key draft's status for a key reused with another payload.
+    IdempotencyKeyReused: 422,
     RateLimited: 429,
     DependencyUnavailable: 503,
 }

@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     follows_table: str
     connections_table: str
     media_table: str
+    posts_table: str
+    likes_table: str
+    comments_table: str
+    feeds_table: str
+    notifications_table: str
+    idempotency_table: str
+
+    # Each table's stream feeds one Lambda that hands every record to all its consumers.
+    users_stream_arn: str
+    follows_stream_arn: str
+    posts_stream_arn: str
+    likes_stream_arn: str
+    comments_stream_arn: str
 
     media_bucket: str
     # Renditions are served from here when set (a CloudFront distribution in front of the
@@ -45,9 +58,30 @@ class Settings(BaseSettings):
     # Signs list cursors so a client cannot forge a position in someone else's list.
     cursor_secret: str = Field(min_length=16)
 
+    # How long an Idempotency-Key is remembered (Stripe's 24 h): a retry after it runs again.
+    idempotency_expiry_seconds: int = 24 * 60 * 60
+
     websocket_connection_ttl_seconds: int = 2 * 60 * 60
+    # Functions that push without a WebSocket event to configure Chalice's client from (the
+    # stream handlers) send through this API and stage; live pushes are off when unset.
+    websocket_api_id: str | None = None
+    websocket_stage: str | None = None
     story_ttl_seconds: int = 24 * 60 * 60
+    # Notifications expire (DynamoDB TTL, and every read checks) this long after the event.
+    notification_ttl_days: int = 90
+
+    # Authors with at least this many followers are not fanned out: readers merge them in.
     fanout_threshold: int = 10_000
+    fanout_queue: str
+    fanout_queue_url: str
+    # Followers written per fan-out job: one SQS message, one bounded invocation.
+    fanout_page_size: int = 1000
+    # Feed entries expire (DynamoDB TTL) after this, which caps each feed.
+    feed_entry_ttl_days: int = 30
+    # A new follow copies this many of the followee's recent posts into the feed.
+    follow_backfill_posts: int = 100
+    # Read-time merge asks at most this many followed celebrities per page.
+    max_celebrities_merged: int = 50
 
     @property
     def token_issuer(self) -> str:

@@ -37,6 +37,12 @@ class AlreadyExists(DomainError):
     code = "ConflictError"
 
 
+class IdempotencyKeyReused(DomainError):
+    """A request repeats an earlier request's Idempotency-Key with a different body."""
+
+    code = "UnprocessableEntityError"
+
+
 class RateLimited(DomainError):
     code = "TooManyRequestsError"
 

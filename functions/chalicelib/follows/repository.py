@@ -10,18 +10,26 @@ edge's existence, so they stay equal to the edges stored however many requests r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import iso
-from chalicelib.core.dynamodb import BaseMeta, FromSettings, failed_items, transact
+from chalicelib.core.dynamodb import (
+    BaseMeta,
+    BatchRead,
+    FromSettings,
+    RawItem,
+    batch_read,
+    failed_items,
+    transact,
+)
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.users import repository as users
@@ -46,6 +54,15 @@ class FollowingByTime(LocalSecondaryIndex["FollowItem"]):
     followed_at = UnicodeAttribute(range_key=True)
 
 
+class CelebritiesFollowed(GlobalSecondaryIndex["FollowItem"]):
+    class Meta:
+        index_name = "celebrities_followed"
+        projection = KeysOnlyProjection()
+
+    celebrity_follower_id = UnicodeAttribute(hash_key=True)
+    followee_id = UnicodeAttribute(range_key=True)
+
+
 class FollowItem(Model):
     class Meta(BaseMeta):
         table_name = FromSettings("follows_table")
@@ -53,9 +70,12 @@ class FollowItem(Model):
     follower_id = UnicodeAttribute(hash_key=True)
     followee_id = UnicodeAttribute(range_key=True)
     followed_at = UnicodeAttribute()  # ISO-8601 with milliseconds: sorts by time
+    # A copy of follower_id, present only when the followee is a celebrity (sparse index).
+    celebrity_follower_id = UnicodeAttribute(null=True)
 
     followers_by_time = FollowersByTime()
     following_by_time = FollowingByTime()
+    celebrities_followed = CelebritiesFollowed()
 
 
 def add_follow(follower_id: str, followee_id: str, at: datetime) -> bool:
@@ -143,3 +163,38 @@ def _page_of(results: ResultIterator[FollowItem], pick: Callable[[FollowItem], s
     except PynamoDBException as exc:
         raise DependencyUnavailable("could not read the follow graph; retry shortly") from exc
     return Page(ids, results.last_evaluated_key)
+
+
+def tag_celebrity_edge(follower_id: str, followee_id: str) -> None:
+    """Put the edge in the sparse celebrities index; an edge deleted meanwhile stays deleted."""
+    try:
+        FollowItem(follower_id, followee_id).update(
+            actions=[FollowItem.celebrity_follower_id.set(follower_id)],
+            condition=FollowItem.follower_id.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise DependencyUnavailable("could not tag the follow") from exc
+
+
+def celebrities_followed_by(user_id: str, limit: int) -> list[str]:
+    """The celebrities ``user_id`` follows, in one Query of the sparse index."""
+    try:
+        return [
+            item.followee_id
+            for item in FollowItem.celebrities_followed.query(user_id, limit=limit)
+        ]
+    except PynamoDBException as exc:
+        raise DependencyUnavailable("could not read the follow graph; retry shortly") from exc
+
+
+def edge_reads(follower_id: str, followee_ids: Iterable[str]) -> BatchRead:
+    """The edges from ``follower_id`` to each followee, as part of another family's
+    multi-table BatchGetItem (keys only)."""
+    keys = [(follower_id, followee_id) for followee_id in dict.fromkeys(followee_ids)]
+    return batch_read(FollowItem, keys, attributes=["follower_id", "followee_id"])
+
+
+def followee_from_raw(raw: RawItem) -> str:
+    """The followee of an edge that ``edge_reads`` found."""
+    return FollowItem.from_raw_data(raw).followee_id

@@ -50,6 +50,7 @@ class Media:
     width: int | None = None
     height: int | None = None
     renditions: dict[str, StoredRendition] = field(default_factory=dict)
+    post_id: str | None = None  # the post it belongs to, once attached (one post only)
 
     @property
     def upload_key(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pynamodb.attributes import (
@@ -10,8 +11,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import GetError, PutError, UpdateError
+from pynamodb.exceptions import GetError, PutError, PynamoDBException, UpdateError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.dynamodb import BaseMeta, FromSettings
@@ -45,6 +47,8 @@ class MediaItem(Model):
     lease_until = NumberAttribute(null=True)
     # DynamoDB TTL: unattached media goes away (late; reads check it themselves).
     expires_at = NumberAttribute(null=True)
+    # The post it is attached to; set once, in the transaction that creates the post.
+    post_id = UnicodeAttribute(null=True)
 
 
 def _to_media(item: MediaItem) -> Media:
@@ -69,6 +73,7 @@ def _to_media(item: MediaItem) -> Media:
         width=int(item.width) if item.width is not None else None,
         height=int(item.height) if item.height is not None else None,
         renditions=renditions,
+        post_id=item.post_id,
     )
 
 
@@ -163,3 +168,59 @@ def _finish(media_id: str, actions: list) -> None:  # type: ignore[type-arg]
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return  # another delivery finished it first: nothing to add
         raise DependencyUnavailable("could not record the result") from exc
+
+
+def _expired(item: MediaItem, now: datetime) -> bool:
+    return item.expires_at is not None and item.expires_at <= epoch_seconds(now)
+
+
+def get_many(media_ids: Iterable[str], now: datetime) -> dict[str, Media]:
+    """Several media items in one consistent BatchGetItem (up to 100); missing and
+    TTL-expired ones are left out. Consistent, because a post is made right after the
+    resize function marked its media ready."""
+    keys = list(dict.fromkeys(media_ids))
+    if not keys:
+        return {}
+    try:
+        items = list(MediaItem.batch_get(keys, consistent_read=True))
+    except PynamoDBException as exc:
+        raise DependencyUnavailable("could not read the media; retry shortly") from exc
+    return {item.media_id: _to_media(item) for item in items if not _expired(item, now)}
+
+
+def attach_to_post(
+    transaction: TransactWrite, media_id: str, owner_id: str, post_id: str, now: datetime
+) -> None:
+    """Add to a post's transaction: mark the media as that post's and stop its TTL.
+
+    The condition holds only for the owner's ready, unexpired media that no post has yet,
+    so two posts racing for one photo cannot both get it, whatever was read before.
+    """
+    unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
+    transaction.update(
+        MediaItem(media_id),
+        actions=[MediaItem.post_id.set(post_id), MediaItem.expires_at.remove()],
+        condition=(MediaItem.owner_id == owner_id)
+        & (MediaItem.status == MediaStatus.READY.value)
+        & MediaItem.post_id.does_not_exist()
+        & unexpired,
+    )
+
+
+def release_from_post(media_id: str, post_id: str, expires_at: datetime) -> None:
+    """After a post is deleted: let its media expire (TTL) like any unattached upload.
+
+    Best effort and idempotent: media that another process already released, or that
+    belongs to no post of that id, is left alone.
+    """
+    try:
+        MediaItem(media_id).update(
+            actions=[
+                MediaItem.post_id.remove(),
+                MediaItem.expires_at.set(epoch_seconds(expires_at)),
+            ],
+            condition=MediaItem.post_id == post_id,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise DependencyUnavailable("could not release the media") from exc

@@ -28,6 +28,7 @@ class User:
     following_count: int
     post_count: int
     created_at: datetime
+    is_celebrity: bool = False
 
 
 @dataclass(frozen=True)

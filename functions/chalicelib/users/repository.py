@@ -27,7 +27,15 @@ from pynamodb.exceptions import (
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.dynamodb import BaseMeta, FromSettings, failed_items, transact
+from chalicelib.core.dynamodb import (
+    BaseMeta,
+    BatchRead,
+    FromSettings,
+    RawItem,
+    batch_read,
+    failed_items,
+    transact,
+)
 from chalicelib.core.errors import AlreadyExists, DependencyUnavailable, NotFound
 from chalicelib.users.domain import User
 
@@ -49,6 +57,8 @@ class UserItem(Model):
     following_count = NumberAttribute(default=0)
     post_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    # Set once follower_count reaches the fan-out threshold: posts are merged at read time.
+    is_celebrity = BooleanAttribute(null=True)
 
 
 class UniqueValueItem(Model):
@@ -83,6 +93,7 @@ def _to_user(item: UserItem) -> User:
         following_count=int(item.following_count),
         post_count=int(item.post_count),
         created_at=item.created_at,
+        is_celebrity=bool(item.is_celebrity),
     )
 
 
@@ -211,3 +222,45 @@ def add_count_changes(transaction: TransactWrite, user_id: str, **deltas: int) -
     """
     actions = [getattr(UserItem, counter).add(delta) for counter, delta in deltas.items()]
     transaction.update(UserItem(user_id), actions=actions, condition=UserItem.user_id.exists())
+
+
+def mark_celebrity(user_id: str) -> bool:
+    """Flag the account as over the fan-out threshold; True only for the call that flagged it."""
+    try:
+        UserItem(user_id).update(
+            actions=[UserItem.is_celebrity.set(True)],
+            condition=UserItem.user_id.exists()
+            & (UserItem.is_celebrity.does_not_exist() | (UserItem.is_celebrity == False)),  # noqa: E712
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise DependencyUnavailable("could not flag the account") from exc
+
+
+def find_user_ids(usernames: Iterable[str]) -> dict[str, str]:
+    """User ids of the given (normalised) usernames in one BatchGetItem (up to 100);
+    names nobody has, or that are only reserved, are left out."""
+    names = list(dict.fromkeys(usernames))
+    if not names:
+        return {}
+    try:
+        items = UniqueValueItem.batch_get([_username_key(name) for name in names])
+        return {
+            item.value_key.removeprefix("username#"): item.user_id
+            for item in items
+            if item.state == TAKEN and item.user_id
+        }
+    except PynamoDBException as exc:
+        raise DependencyUnavailable("could not read users; retry shortly") from exc
+
+
+def user_reads(user_ids: Iterable[str]) -> BatchRead:
+    """Profiles as one table's part of another family's multi-table BatchGetItem."""
+    return batch_read(UserItem, dict.fromkeys(user_ids))
+
+
+def user_from_raw(raw: RawItem) -> User:
+    """A profile from an item that ``user_reads`` fetched."""
+    return _to_user(UserItem.from_raw_data(raw))

@@ -385,6 +385,11 @@ class DynamoDBStreamSource:
         reader.iterator = response.get("NextShardIterator")
         reader.closed = reader.iterator is None
         reader.caught_up = not records
+        if not records and not reader.closed and reader.last_read_sequence is not None:
+            # A failed transaction makes moto restore a copy of the table, stream shard
+            # included, and an iterator into the old shard never sees another record. A
+            # caught-up reader therefore asks again, after the last record it read, next time.
+            reader.iterator = None
         if records:
             assert self._stream_arn is not None
             if not reader.buffer:

@@ -273,6 +273,31 @@ def test_insert_modify_remove_reach_the_handler_in_order_shaped_as_lambda_events
     DynamoDBStreamModel.model_validate(json.loads(json.dumps({"Records": records})))
 
 
+def test_records_keep_flowing_after_a_failed_transaction_on_the_table(
+    clients, resources, received, start_plumbing
+):
+    # moto undoes a failed transaction by restoring a copy of the table, stream shard and
+    # all; a reader holding an iterator into the old shard would never see another record.
+    plumbing = start_plumbing(build_app(resources, received))
+    put_posts(clients, resources.table, ["before"])
+    assert plumbing.wait_until_idle(timeout=5)
+    with pytest.raises(clients.dynamodb.exceptions.TransactionCanceledException):
+        clients.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": resources.table,
+                        "Item": {"pk": {"S": "before"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        )
+    put_posts(clients, resources.table, ["after"])
+    assert plumbing.wait_until_idle(timeout=5)
+    assert [key for batch in received.stream_keys() for key in batch] == ["before", "after"]
+
+
 def test_batches_hold_at_most_batch_size_records_in_stream_order(
     clients, resources, received, start_plumbing
 ):

@@ -1,0 +1,301 @@
+"""Posting photos, reading posts page by page, liking and commenting.
+
+Every read of posts goes through ``hydrate``: one multi-table BatchGetItem for a page (the
+posts, their authors and the viewer's likes), so the feed, a profile's grid and a single
+post cost the same one request.
+
+Private accounts' posts, likes and comments are for their followers only (403 otherwise);
+the author always sees their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import repository as follows
+from chalicelib.media import repository as media
+from chalicelib.media import storage
+from chalicelib.media.domain import Media, MediaStatus, Purpose
+from chalicelib.posts import captions, repository
+from chalicelib.posts.domain import (
+    MAX_HASHTAGS,
+    MAX_MENTIONS,
+    Comment,
+    LikeState,
+    MediaNotAttachable,
+    Mention,
+    Post,
+    PostMedia,
+    author_of,
+    is_comment_id,
+    new_comment_id,
+    new_post_id,
+)
+from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput, render_post
+from chalicelib.users import repository as users
+from chalicelib.users.domain import User
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as one viewer sees it."""
+
+    post: Post
+    author: User
+    liked_by_me: bool
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+def hydrate(
+    viewer_id: str, post_ids: Sequence[str], followed_only: bool = False
+) -> list[dict[str, Any]]:
+    """Rendered posts for ``viewer_id``, in the order asked, each once; ids of posts that do
+    not exist (deleted, never made) are skipped.
+
+    One BatchGetItem for a page of up to 33 posts by distinct authors (every page of 20),
+    or up to 49 by one author: see ``repository.read_for_viewer``. With ``followed_only``,
+    posts by authors the viewer does not follow (other than the viewer) are skipped too: the
+    feed's guard for an unfollow whose stream clean-up has not run yet, checked in the same
+    request.
+    """
+    return [_render(view) for view in _views(viewer_id, post_ids, followed_only=followed_only)]
+
+
+def get_post(viewer_id: str, post_id: str) -> dict[str, Any]:
+    views = _views(viewer_id, [post_id])
+    if not views:
+        raise NotFound("no post with that id")
+    _ensure_visible(viewer_id, views[0].author)
+    return _render(views[0])
+
+
+def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+    """A profile's posts, newest first."""
+    _ensure_visible(viewer_id, users.get_user(user_id))
+    ids = repository.posts_page(user_id, page)
+    return Page(hydrate(viewer_id, ids.items), ids.position)
+
+
+def _views(
+    viewer_id: str, post_ids: Sequence[str], consistent: bool = False, followed_only: bool = False
+) -> list[PostView]:
+    authors = {post_id: author_of(post_id) for post_id in dict.fromkeys(post_ids)}
+    wanted = [post_id for post_id, author_id in authors.items() if author_id]
+    if not wanted:
+        return []
+    author_ids = list(dict.fromkeys(author_id for author_id in authors.values() if author_id))
+    posts, profiles, liked, followed = repository.read_for_viewer(
+        viewer_id, wanted, author_ids, consistent, check_following=followed_only
+    )
+    if followed_only:
+        profiles = {
+            user_id: profile
+            for user_id, profile in profiles.items()
+            if user_id == viewer_id or user_id in followed
+        }
+    views = []
+    for post_id in wanted:
+        post = posts.get(post_id)
+        author = profiles.get(post.author_id) if post else None
+        if post and author:  # a post outliving its author's profile is not shown
+            views.append(PostView(post, author, post_id in liked))
+    return views
+
+
+def _render(view: PostView) -> dict[str, Any]:
+    return render_post(view.post, view.author, view.liked_by_me, storage.public_url)
+
+
+def _ensure_visible(viewer_id: str, author: User) -> None:
+    if author.is_private and viewer_id != author.user_id:
+        if not follows.is_following(viewer_id, author.user_id):
+            raise NotAllowed("this account is private: follow it to see its posts")
+
+
+def _visible_author(viewer_id: str, post_id: str) -> str:
+    """The post's author id, after checking the viewer may see that author's posts."""
+    author_id = author_of(post_id)
+    if author_id is None:
+        raise NotFound("no post with that id")
+    if author_id != viewer_id:
+        try:
+            author = users.get_user(author_id)
+        except NotFound as exc:
+            raise NotFound("no post with that id") from exc
+        _ensure_visible(viewer_id, author)
+    return author_id
+
+
+# Posting ----------------------------------------------------------------------------------
+
+
+def create_post(author_id: str, details: CreatePostInput) -> dict[str, Any]:
+    """Make a post of the author's ready photos, atomically (see ``repository.create_post``).
+
+    Someone else's media: 403. Unknown or expired: 404. Not ready, failed, or already in a
+    post: 409. Returns the post as its author sees it.
+    """
+    caption = details.caption or ""
+    tags = captions.hashtags(caption)
+    if len(tags) > MAX_HASHTAGS:
+        raise InvalidInput(f"caption: at most {MAX_HASHTAGS} hashtags")
+    mentions = _resolve_mentions(caption)
+
+    now = utc_now()
+    found = media.get_many(details.media_ids, now)
+    for media_id in details.media_ids:
+        _check_attachable(author_id, media_id, found.get(media_id))
+    post = Post(
+        post_id=new_post_id(author_id, now),
+        author_id=author_id,
+        created_at=now,
+        media=tuple(_post_media(found[media_id]) for media_id in details.media_ids),
+        caption=caption,
+        hashtags=tuple(tags),
+        mentions=tuple(mentions),
+        location=details.location or None,
+    )
+    try:
+        repository.create_post(post, now)
+    except MediaNotAttachable as exc:
+        # Something changed since the read (another post took a photo, it expired):
+        # read those media again to say what.
+        again = media.get_many(exc.media_ids, utc_now())
+        for media_id in sorted(exc.media_ids):
+            _check_attachable(author_id, media_id, again.get(media_id))
+        raise AlreadyExists("the media changed while the post was made; retry") from exc
+    logger.info(
+        "post created", post_id=post.post_id, media=len(post.media), hashtags=len(post.hashtags)
+    )
+    metrics.add_metric(name="PostsCreated", unit="Count", value=1)
+    return _render(_views(author_id, [post.post_id], consistent=True)[0])
+
+
+def _resolve_mentions(text: str) -> list[Mention]:
+    """``@names`` in the text that are users, in order; unknown names stay plain text."""
+    names = captions.mentions(text)
+    if len(names) > MAX_MENTIONS:
+        raise InvalidInput(f"at most {MAX_MENTIONS} @mentions")
+    user_ids = users.find_user_ids(names)
+    return [Mention(user_ids[name], name) for name in names if name in user_ids]
+
+
+def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None:
+    if found is None:
+        raise NotFound(f"no media with id {media_id!r}")
+    if found.owner_id != owner_id:
+        raise NotAllowed(f"media {media_id!r} is not yours")
+    if found.purpose is not Purpose.POST:
+        raise InvalidInput(
+            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
+            "purpose 'post'"
+        )
+    if found.post_id is not None:
+        raise AlreadyExists(f"media {media_id!r} is already in a post")
+    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
+        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
+    if found.status is MediaStatus.FAILED:
+        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
+
+
+def _post_media(ready: Media) -> PostMedia:
+    return PostMedia(ready.media_id, ready.width or 0, ready.height or 0, dict(ready.renditions))
+
+
+def delete_post(caller_id: str, post_id: str) -> None:
+    """The author deletes a post; its media then expire like unattached uploads.
+
+    Feeds, hashtag pages and search drop it from the posts stream's REMOVE record. Its
+    likes and comments stay until a stream consumer removes them; no read shows them.
+    """
+    post = repository.get_post(post_id) if author_of(post_id) else None
+    if post is None:
+        raise NotFound("no post with that id")
+    if post.author_id != caller_id:
+        raise NotAllowed("only its author can delete a post")
+    if not repository.delete_post(post_id, caller_id):
+        raise NotFound("no post with that id")
+    now = utc_now()
+    for photo in post.media:
+        media.release_from_post(photo.media_id, post_id, now)
+    logger.info("post deleted", post_id=post_id)
+
+
+# Likes ------------------------------------------------------------------------------------
+
+
+def like(viewer_id: str, post_id: str) -> LikeState:
+    """Idempotent: liking twice counts once, however the requests race."""
+    author_id = _visible_author(viewer_id, post_id)
+    if repository.add_like(post_id, viewer_id, author_id, utc_now()):
+        logger.info("post liked", post_id=post_id)
+        metrics.add_metric(name="Likes", unit="Count", value=1)
+    return LikeState(liked=True, like_count=repository.like_count(post_id))
+
+
+def unlike(viewer_id: str, post_id: str) -> LikeState:
+    """Idempotent: unliking a post you don't like changes nothing."""
+    if author_of(post_id) is None:
+        raise NotFound("no post with that id")
+    if repository.remove_like(post_id, viewer_id):
+        logger.info("post unliked", post_id=post_id)
+    return LikeState(liked=False, like_count=repository.like_count(post_id))
+
+
+# Comments ---------------------------------------------------------------------------------
+
+
+def add_comment(viewer_id: str, post_id: str, details: CreateCommentInput) -> tuple[Comment, User]:
+    """Comment on a post the viewer can see; ``@names`` in it are kept as user ids for
+    notifications. Returns the comment and its author, to render."""
+    author_id = _visible_author(viewer_id, post_id)
+    mentions = _resolve_mentions(details.text)
+    now = utc_now()
+    comment = Comment(
+        comment_id=new_comment_id(now),
+        post_id=post_id,
+        post_author_id=author_id,
+        author_id=viewer_id,
+        text=details.text,
+        created_at=now,
+        mention_ids=tuple(mention.user_id for mention in mentions),
+    )
+    repository.add_comment(comment)
+    logger.info("comment added", post_id=post_id, comment_id=comment.comment_id)
+    metrics.add_metric(name="Comments", unit="Count", value=1)
+    return comment, users.get_user(viewer_id)
+
+
+def comments(viewer_id: str, post_id: str, page: PageRequest) -> Page[tuple[Comment, User]]:
+    """A post's comments, oldest first, with their authors (one BatchGetItem)."""
+    _visible_author(viewer_id, post_id)
+    if not repository.post_exists(post_id):
+        raise NotFound("no post with that id")
+    listed = repository.comments_page(post_id, page)
+    authors = users.get_users(comment.author_id for comment in listed.items)
+    return Page(
+        [(c, authors[c.author_id]) for c in listed.items if c.author_id in authors],
+        listed.position,
+    )
+
+
+def delete_comment(caller_id: str, post_id: str, comment_id: str) -> None:
+    """The comment's author or the post's author may delete it."""
+    comment = None
+    if author_of(post_id) is not None and is_comment_id(comment_id):
+        comment = repository.get_comment(post_id, comment_id)
+    if comment is None:
+        raise NotFound("no comment with that id on this post")
+    if caller_id not in (comment.author_id, comment.post_author_id):
+        raise NotAllowed("only the comment's author or the post's author can delete it")
+    if not repository.delete_comment(post_id, comment_id):
+        raise NotFound("no comment with that id on this post")
+    logger.info("comment deleted", post_id=post_id, comment_id=comment_id)
