@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from chalicelib.feed import fanout
-from chalicelib.posts.domain import PostRef
 from chalicelib.feed.queue import FanoutQueue, SqsFanoutQueue
+from chalicelib.posts.domain import PostRef
 
 INSERT, MODIFY, REMOVE = (
     DynamoDBRecordEventName.INSERT,

@@ -10,10 +10,10 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import PageRequest
 from chalicelib.feed import repository as feeds
 from chalicelib.feed.domain import FanoutJob, JobKind
-from chalicelib.posts.domain import PostRef
 from chalicelib.feed.queue import FanoutQueue
 from chalicelib.follows import repository as follows
 from chalicelib.posts import repository as posts
+from chalicelib.posts.domain import PostRef
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
@@ -76,7 +76,9 @@ def run_job(job: FanoutJob, queue: FanoutQueue) -> int:
             follows.tag_celebrity_edge(follower_id, job.author_id)
     if page.position is not None and page.items:
         queue.enqueue(replace(job, start=page.position))
-    logger.info("fan-out page done", kind=job.kind.value, author_id=job.author_id, followers=len(page.items))
+    logger.info(
+        "fan-out page done", kind=job.kind.value, author_id=job.author_id, followers=len(page.items)
+    )
     metrics.add_metric(name="FanoutFollowers", unit="Count", value=len(page.items))
     return len(page.items)
 
@@ -90,7 +92,9 @@ def on_followed(follower_id: str, followee_id: str) -> None:
         follows.tag_celebrity_edge(follower_id, followee_id)
         return
     settings = get_settings()
-    recent = posts.post_refs_by_author(followee_id, before=None, limit=settings.follow_backfill_posts)
+    recent = posts.post_refs_by_author(
+        followee_id, before=None, limit=settings.follow_backfill_posts
+    )
     feeds.add_posts_to_feed(follower_id, recent, settings.feed_entry_ttl_days)
 
 

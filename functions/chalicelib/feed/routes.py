@@ -11,4 +11,6 @@ def get_feed() -> dict:
     request = feed_api.current_request
     me = caller(request)
     scope = f"feed:{me.user_id}"
-    return list_body(service.read_feed(me.user_id, page_request(request, scope)), scope, lambda post: post)
+    return list_body(
+        service.read_feed(me.user_id, page_request(request, scope)), scope, lambda post: post
+    )

@@ -8,10 +8,10 @@ from typing import Any
 from chalicelib.core.config import get_settings
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.feed import repository as feeds
-from chalicelib.posts.domain import PostRef
 from chalicelib.follows import repository as follows
 from chalicelib.posts import repository as posts
 from chalicelib.posts import service as post_views
+from chalicelib.posts.domain import PostRef
 
 
 def read_feed(viewer_id: str, page: PageRequest) -> Page[dict[str, Any]]:

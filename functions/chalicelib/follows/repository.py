@@ -181,8 +181,7 @@ def celebrities_followed_by(user_id: str, limit: int) -> list[str]:
     """The celebrities ``user_id`` follows, in one Query of the sparse index."""
     try:
         return [
-            item.followee_id
-            for item in FollowItem.celebrities_followed.query(user_id, limit=limit)
+            item.followee_id for item in FollowItem.celebrities_followed.query(user_id, limit=limit)
         ]
     except PynamoDBException as exc:
         raise DependencyUnavailable("could not read the follow graph; retry shortly") from exc

@@ -39,11 +39,10 @@ from chalicelib.core.dynamodb import (
 )
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
-from chalicelib.posts.domain import PostRef
+from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
 from chalicelib.media.domain import StoredRendition
-from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostMedia
-from chalicelib.follows import repository as follows
+from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostMedia, PostRef
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 

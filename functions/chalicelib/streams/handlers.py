@@ -13,13 +13,20 @@ from chalicelib.notifications import consumers as notifications
 from chalicelib.streams.dispatch import StreamConsumer, dispatch_records
 
 USERS_CONSUMERS: tuple[StreamConsumer, ...] = (feed.on_user_record,)
-FOLLOWS_CONSUMERS: tuple[StreamConsumer, ...] = (feed.on_follow_record, notifications.on_follow_record)
+FOLLOWS_CONSUMERS: tuple[StreamConsumer, ...] = (
+    feed.on_follow_record,
+    notifications.on_follow_record,
+)
 POSTS_CONSUMERS: tuple[StreamConsumer, ...] = (feed.on_post_record, notifications.on_post_record)
 LIKES_CONSUMERS: tuple[StreamConsumer, ...] = (notifications.on_like_record,)
 COMMENTS_CONSUMERS: tuple[StreamConsumer, ...] = (notifications.on_comment_record,)
 
 stream_handlers = Blueprint(__name__)
-_BATCH = {"batch_size": 100, "starting_position": "TRIM_HORIZON", "maximum_batching_window_in_seconds": 1}
+_BATCH = {
+    "batch_size": 100,
+    "starting_position": "TRIM_HORIZON",
+    "maximum_batching_window_in_seconds": 1,
+}
 
 
 @stream_handlers.on_dynamodb_record(stream_arn=get_settings().users_stream_arn, **_BATCH)
