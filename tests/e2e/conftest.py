@@ -9,14 +9,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from tests.support import TEST_PASSWORD, Account, unique_username
+from tests.support import TEST_PASSWORD, Account, small_jpeg, unique_username
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "local stack ready"
@@ -55,6 +56,55 @@ class RunningStack:
             timeout=10,
         ).json()
         return Account(session["user_id"], username, session["token"], session["refresh_token"])
+
+    def call(self, method: str, path: str, account: Account, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {account.token}"}
+        return requests.request(
+            method, f"{self.api_url}{path}", headers=headers, timeout=15, **kwargs
+        )
+
+    def upload_photo(self, account: Account, photo: bytes | None = None) -> str:
+        """Upload through the presigned POST and wait until the resize function made it ready."""
+        data = photo or small_jpeg()
+        created = self.call(
+            "POST", "/media/uploads", account,
+            json={"content_type": "image/jpeg", "size_bytes": len(data), "purpose": "post"},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        upload = created.json()
+        sent = requests.post(
+            upload["upload"]["url"], data=upload["upload"]["fields"],
+            files={"file": ("photo.jpg", data, "image/jpeg")}, timeout=30,
+        )  # fmt: skip
+        assert sent.status_code == 204, sent.text
+        media_id = upload["media_id"]
+        status = wait_until(
+            lambda: (
+                self.call("GET", f"/media/{media_id}", account).json()["status"] != "pending"
+                and self.call("GET", f"/media/{media_id}", account).json()["status"]
+            )
+        )
+        assert status == "ready"
+        return media_id
+
+    def post_photo(self, account: Account, caption: str = "") -> str:
+        media_id = self.upload_photo(account)
+        created = self.call(
+            "POST", "/posts", account, json={"media_ids": [media_id], "caption": caption}
+        )
+        assert created.status_code == 201, created.text
+        return created.json()["post_id"]
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 15.0, every: float = 0.05) -> Any:
+    """Poll until ``condition()`` returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:

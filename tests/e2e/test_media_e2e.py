@@ -4,28 +4,14 @@ function, and renditions fetched straight from their URLs."""
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import requests
 from PIL import Image, ImageOps
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, wait_until
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "exif-orientation"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 15.0, every: float = 0.1) -> Any:
-    """Poll until ``condition()`` returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_an_uploaded_photo_becomes_upright_fetchable_renditions(local_stack: RunningStack) -> None:

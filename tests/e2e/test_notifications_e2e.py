@@ -5,38 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 import websockets
 
-from tests.e2e.conftest import RunningStack, start_stack, stop_stack
-
-
-@pytest.fixture(scope="module")
-def own_stack() -> Iterator[RunningStack]:
-    """A stack of this module's own. On the shared one, a failed DynamoDB transaction by an
-    earlier test (a duplicate follow) makes moto restore a copy of the follows table with a
-    new stream shard object, and the event plumbing's NextShardIterator chain keeps reading
-    the old one: no follows record is delivered again. Reported to the plumbing's owner."""
-    stack = start_stack()
-    yield stack
-    assert stop_stack(stack) == 0, "\n".join(stack.output[-40:])
+from tests.e2e.conftest import RunningStack
 
 
 def test_a_follow_reaches_the_followees_open_websocket_and_their_list(
-    own_stack: RunningStack,
+    local_stack: RunningStack,
 ) -> None:
-    follower, followee = own_stack.sign_up("follower"), own_stack.sign_up("followee")
+    follower, followee = local_stack.sign_up("follower"), local_stack.sign_up("followee")
 
     async def follow_while_connected() -> dict[str, Any]:
-        url = f"{own_stack.ws_url}/?token={followee.token}"
+        url = f"{local_stack.ws_url}/?token={followee.token}"
         async with websockets.connect(url, open_timeout=10) as socket:
             followed = await asyncio.to_thread(
                 requests.post,
-                f"{own_stack.api_url}/users/{followee.user_id}/follow",
+                f"{local_stack.api_url}/users/{followee.user_id}/follow",
                 headers={"Authorization": f"Bearer {follower.token}"},
                 timeout=10,
             )
@@ -52,7 +39,7 @@ def test_a_follow_reaches_the_followees_open_websocket_and_their_list(
     assert notification["actor"]["user_id"] == follower.user_id
     assert notification["read"] is False
     listed = requests.get(
-        f"{own_stack.api_url}/notifications",
+        f"{local_stack.api_url}/notifications",
         headers={"Authorization": f"Bearer {followee.token}"},
         timeout=10,
     ).json()
