@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import heapq
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 from chalicelib.core.config import get_settings
@@ -26,11 +28,22 @@ def read_feed(viewer_id: str, page: PageRequest) -> Page[dict[str, Any]]:
     before = page.position.get("before") if page.position else None
     pushed = feeds.newest_entries(viewer_id, before, page.limit)
     celebrities = follows.celebrities_followed_by(viewer_id, get_settings().max_celebrities_merged)
-    pulled = [posts.post_refs_by_author(c, before=before, limit=page.limit) for c in celebrities]
+    pulled = list(
+        _pool().map(
+            lambda celebrity: posts.post_refs_by_author(celebrity, before=before, limit=page.limit),
+            celebrities,
+        )
+    )
     merged = _newest_first_unique([pushed, *pulled], page.limit)
     views = post_views.hydrate(viewer_id, [ref.post_id for ref in merged], followed_only=True)
     position = {"before": merged[-1].entry_key} if len(merged) == page.limit else None
     return Page(views, position)
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """Celebrity Queries run side by side: a page waits for the slowest, not for their sum."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="feed-pull")
 
 
 def _newest_first_unique(sources: list[list[PostRef]], limit: int) -> list[PostRef]:
