@@ -93,3 +93,46 @@ def create_post(client: Any, author: Account, media_id: str, caption: str = "") 
     )
     assert created.status_code == 201, created.body
     return created.json_body["post_id"]
+
+
+def dynamodb_clients() -> list:
+    """Every botocore client the app reaches DynamoDB through: PynamoDB gives each model a
+    connection, and transactions and multi-table batches share one more."""
+    from chalicelib.core.config import get_settings
+    from chalicelib.core.dynamodb import _connection
+    from pynamodb.models import Model
+
+    models, pending = [], list(Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        if getattr(model.Meta, "table_name", None):
+            models.append(model)
+    clients = {id(c): c for c in [_connection(get_settings().aws_region).client]}
+    for model in models:
+        client = model._get_connection().connection.client
+        clients[id(client)] = client
+    return list(clients.values())
+
+
+class DynamoDBCallCounter:
+    """Counts DynamoDB calls by operation, with a botocore before-call hook on every client."""
+
+    def __init__(self) -> None:
+        self.clients = dynamodb_clients()
+        self.calls: list[str] = []
+
+    def __enter__(self) -> DynamoDBCallCounter:
+        for client in self.clients:
+            client.meta.events.register("before-call.dynamodb", self._count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for client in self.clients:
+            client.meta.events.unregister("before-call.dynamodb", self._count)
+
+    def _count(self, model, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.calls.append(model.name)
+
+    def count(self, operation: str) -> int:
+        return self.calls.count(operation)

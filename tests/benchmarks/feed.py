@@ -69,33 +69,12 @@ def _timed(action: Callable[[], object], runs: int) -> list[float]:
 
 
 def _requests_of(action: Callable[[], object]) -> int:
-    """DynamoDB requests one call of ``action`` makes, counted by a botocore hook on every
-    client PynamoDB holds (one per model, plus the shared one for batches)."""
-    from chalicelib.core.config import get_settings
-    from chalicelib.core.dynamodb import _connection
-    from pynamodb.models import Model
+    """DynamoDB requests one call of ``action`` makes, counted by botocore hooks."""
+    from tests.support import DynamoDBCallCounter
 
-    clients = {id(c): c for c in [_connection(get_settings().aws_region).client]}
-    pending = list(Model.__subclasses__())
-    while pending:
-        model = pending.pop()
-        pending += model.__subclasses__()
-        if getattr(model.Meta, "table_name", None):
-            client = model._get_connection().connection.client
-            clients[id(client)] = client
-    calls: list[str] = []
-
-    def count(model, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        calls.append(model.name)
-
-    for client in clients.values():
-        client.meta.events.register("before-call.dynamodb", count)
-    try:
+    with DynamoDBCallCounter() as counter:
         action()
-    finally:
-        for client in clients.values():
-            client.meta.events.unregister("before-call.dynamodb", count)
-    return len(calls)
+    return len(counter.calls)
 
 
 def _seed_users(user_ids: list[str], celebrity_ids: set[str], now: datetime) -> None:

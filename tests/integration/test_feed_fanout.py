@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from chalice.test import Client
 
-from tests.support import Account, create_post
+from tests.support import Account, DynamoDBCallCounter, create_post
 
 
 class RecordingQueue:
@@ -30,49 +30,6 @@ class RecordingQueue:
         return pages
 
 
-def dynamodb_clients() -> list:
-    """Every botocore client the app reaches DynamoDB through: PynamoDB gives each model a
-    connection, and transactions and multi-table batches share one more."""
-    from chalicelib.core.config import get_settings
-    from chalicelib.core.dynamodb import _connection
-    from pynamodb.models import Model
-
-    models, pending = [], list(Model.__subclasses__())
-    while pending:
-        model = pending.pop()
-        pending += model.__subclasses__()
-        if getattr(model.Meta, "table_name", None):
-            models.append(model)
-    clients = {id(c): c for c in [_connection(get_settings().aws_region).client]}
-    for model in models:
-        client = model._get_connection().connection.client
-        clients[id(client)] = client
-    return list(clients.values())
-
-
-class CallCounter:
-    """Counts DynamoDB calls by operation, with a botocore before-call hook on every client."""
-
-    def __init__(self) -> None:
-        self.clients = dynamodb_clients()
-        self.calls: list[str] = []
-
-    def __enter__(self) -> CallCounter:
-        for client in self.clients:
-            client.meta.events.register("before-call.dynamodb", self._count)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for client in self.clients:
-            client.meta.events.unregister("before-call.dynamodb", self._count)
-
-    def _count(self, model, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.calls.append(model.name)
-
-    def count(self, operation: str) -> int:
-        return self.calls.count(operation)
-
-
 def test_fanning_out_to_n_followers_costs_one_batch_write_per_25(make_account) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.feed import fanout
     from chalicelib.feed.domain import PostRef
@@ -85,7 +42,7 @@ def test_fanning_out_to_n_followers_costs_one_batch_write_per_25(make_account) -
     queue = RecordingQueue()
     ref = PostRef("2026-11-20T10:00:00.000Z", "fanout-cost-post", author.user_id)
 
-    with CallCounter() as counter:
+    with DynamoDBCallCounter() as counter:
         fanout.on_post_created(ref, queue)
         assert queue.drain() == [30]
     recipients = len(followers) + 1  # the author's own feed too
@@ -176,7 +133,7 @@ def test_a_feed_page_costs_the_same_requests_however_many_accounts_are_followed(
     for following in (2, 12):
         reader = reader_following(following)
         queue.drain()
-        with CallCounter() as counter:
+        with DynamoDBCallCounter() as counter:
             page = service.read_feed(reader.user_id, PageRequest(limit=20))
         assert len(page.items) == 3
         costs.append((counter.count("Query"), counter.count("BatchGetItem"), len(counter.calls)))

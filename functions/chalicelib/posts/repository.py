@@ -47,18 +47,11 @@ from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
 
-class RenditionAttribute(MapAttribute[str, object]):
-    key = UnicodeAttribute()
-    width = NumberAttribute()
-    height = NumberAttribute()
-    content_type = UnicodeAttribute()
-
-
 class PostMediaAttribute(MapAttribute[str, object]):
     media_id = UnicodeAttribute()
     width = NumberAttribute()
     height = NumberAttribute()
-    renditions = MapAttribute[str, RenditionAttribute]()
+    renditions = MapAttribute[str, media.RenditionAttribute]()
 
 
 class MentionAttribute(MapAttribute[str, object]):
@@ -134,7 +127,7 @@ def _to_item(post: Post) -> PostItem:
                 width=photo.width,
                 height=photo.height,
                 renditions={
-                    name: RenditionAttribute(
+                    name: media.RenditionAttribute(
                         key=r.key, width=r.width, height=r.height, content_type=r.content_type
                     )
                     for name, r in photo.renditions.items()
