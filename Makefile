@@ -13,7 +13,7 @@ API_PORT ?= 8000
 WS_PORT ?= 8001
 PYTEST_ARGS ?=
 
-.PHONY: run test unit integration e2e lint format bench clean
+.PHONY: run test unit integration e2e lint format bench layer clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install it (the Lambda runtime) and retry" >&2; exit 1; }
@@ -45,6 +45,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Benchmarks with their goals; exits non-zero when one is missed. BENCH=media runs only that one.
+bench: $(STAMP)
+	$(PY) -m tests.benchmarks $(BENCH)
+
+# A Lambda layer from layers/$(NAME)/requirements.txt: make layer NAME=media
+layer: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make layer NAME=<layer>, one of: $$(ls layers/*/requirements.txt | cut -d/ -f2)" >&2; exit 2; }
+	$(PY) -m layers.build $(NAME)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -18,8 +18,9 @@ Speed comes from doing as little as possible at full resolution:
 - Two threads share the work: the first resize is split into a top and a bottom band, and
   each rendition is JPEG-encoded while the next one is resized. Pillow releases the GIL while
   resizing, and while encoding into a file descriptor (not into ``BytesIO``), so encoders
-  write to an anonymous in-memory file. The bands are exact (each output row depends only on
-  the source rows under its filter), so the output does not depend on scheduling.
+  write to an anonymous in-memory file. Each band is filtered from the full source, so it
+  matches a single resize (within 1 level where a weight rounds differently), and where the
+  split falls depends only on the sizes: the output does not depend on scheduling.
 """
 
 from __future__ import annotations
@@ -390,14 +391,18 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-@functools.lru_cache(maxsize=16)
 def _transform_to_srgb(icc_profile: bytes | None, mode: str) -> ImageCms.ImageCmsTransform | None:
-    """A transform from the embedded profile to sRGB, or None to take the pixels as sRGB.
-
-    Cached per profile: phones embed the same few (Display P3, sRGB) in every photo.
-    """
+    """A transform from the embedded profile to sRGB, or None to take the pixels as sRGB."""
     if icc_profile is None or mode not in ("L", "RGB", "CMYK"):
         return None
+    # Phones embed the same few small profiles (Display P3, sRGB: a few KB) in every photo,
+    # so their transforms are kept; an unusually large one is not kept in a warm function.
+    if len(icc_profile) <= 64 * 1024:
+        return _cached_transform_to_srgb(icc_profile, mode)
+    return _build_transform_to_srgb(icc_profile, mode)
+
+
+def _build_transform_to_srgb(icc_profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
     try:
         return ImageCms.buildTransform(
             ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
@@ -413,6 +418,9 @@ def _transform_to_srgb(icc_profile: bytes | None, mode: str) -> ImageCms.ImageCm
         # A damaged profile, or one for another colour space than the pixels: show the
         # pixels as they are rather than refuse the photo.
         return None
+
+
+_cached_transform_to_srgb = functools.lru_cache(maxsize=16)(_build_transform_to_srgb)
 
 
 def _to_srgb(
@@ -497,8 +505,9 @@ def _resize_in_bands(
     workers: Executor,
 ) -> Image.Image:
     """Resize ``box`` of ``source`` to ``size`` and ``finish`` it, as a top band on a worker
-    and a bottom band here. Equal to one resize of the whole: Pillow computes each band's
-    filter weights from the full source, reading past the band where the filter reaches."""
+    and a bottom band here. The same as one resize of the whole, within 1 level where a
+    weight rounds differently: Pillow filters each band from the full source, reading past
+    the band's box as far as the filter reaches."""
     width, height = size
     left, top, right, bottom = box
     split = height // 2
