@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import struct
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,3 +138,20 @@ class DynamoDBCallCounter:
 
     def count(self, operation: str) -> int:
         return self.calls.count(operation)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims a size its few bytes of data could never fill."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1024))
+        + chunk(b"IEND", b"")
+    )

@@ -16,7 +16,7 @@ from chalice.test import Client
 from PIL import Image
 
 from infrastructure.local_stack.lambda_runtime import LambdaContext
-from tests.support import Account, load_event
+from tests.support import Account, load_event, png_header_only
 
 
 def jpeg(width: int = 1600, height: int = 1200) -> bytes:
@@ -123,8 +123,9 @@ def test_a_redelivered_event_does_the_work_once(chalice_app, client: Client, mak
         ("image/png", b"<!doctype html><html><body>hi</body></html>", "image"),
         ("image/jpeg", b"just some text, not a photo at all", "image"),
         ("image/jpeg", jpeg()[:4000], "corrupt"),
+        ("image/png", png_header_only(100_000, 100_000), "megapixels"),
     ],
-    ids=["html as png", "text as jpeg", "truncated jpeg"],
+    ids=["html as png", "text as jpeg", "truncated jpeg", "decompression bomb"],
 )
 def test_a_file_that_is_not_a_usable_image_fails_with_a_reason_and_leaves_nothing(
     chalice_app,

@@ -7,7 +7,6 @@ import io
 import random
 import struct
 import warnings
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from chalicelib.media.imaging import (
     make_renditions,
 )
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageOps, ImageStat
+
+from tests.support import png_header_only
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "exif-orientation"
 # Mean absolute difference per channel (0-255) between a rendition and a reference resized
@@ -180,23 +181,6 @@ def display_p3_like_profile() -> bytes:
     )
     assert len(header) == 128
     return header + table + body
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims a size its few bytes of data could never fill."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 1024))
-        + chunk(b"IEND", b"")
-    )
 
 
 # --- orientation ---------------------------------------------------------------------------
