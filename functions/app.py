@@ -11,8 +11,11 @@ from chalicelib.feed.routes import feed_api
 from chalicelib.follows.routes import follows_api
 from chalicelib.media.handlers import media_events
 from chalicelib.media.routes import media_api
+from chalicelib.messages.routes import messages_api
 from chalicelib.notifications.routes import notifications_api
 from chalicelib.posts.routes import posts_api
+from chalicelib.stories.handlers import stories_jobs
+from chalicelib.stories.routes import stories_api
 from chalicelib.streams.handlers import stream_handlers
 from chalicelib.users.routes import users_api
 
@@ -30,8 +33,12 @@ app.register_blueprint(stream_handlers)
 app.register_blueprint(notifications_api)
 app.register_blueprint(feed_api)
 app.register_blueprint(feed_jobs)
+app.register_blueprint(messages_api)
+app.register_blueprint(stories_api)
+app.register_blueprint(stories_jobs)
 register_middleware(app)  # last: it wraps the routes registered above
 
 # Lambda finds each handler as app.<function name>, so these names must match the functions'.
 connect = app.on_ws_connect()(websocket.connect)
 disconnect = app.on_ws_disconnect()(websocket.disconnect)
+message = app.on_ws_message()(websocket.message)

@@ -220,6 +220,81 @@ STACK = Stack(
             ttl_attribute="expires_at",
             purpose="uploads and their renditions; unattached ones expire after 2 h",
         ),
+        Table(
+            family="stories",
+            hash_key=Attribute("owner_id"),
+            range_key=Attribute("story_id"),  # "<ULID>_<owner_id>": sorts by time
+            indexes=(
+                # The sweeper's way in: stories by the hour they expire, never a Scan.
+                Index(
+                    "stories_by_expiry",
+                    hash_key=Attribute("expiry_hour"),
+                    range_key=Attribute("expires_at", "N"),
+                ),
+            ),
+            stream="NEW_AND_OLD_IMAGES",
+            ttl_attribute="expires_at",
+            purpose="active stories per owner; the stream drives tray fan-out and media clean-up",
+        ),
+        Table(
+            family="story_trays",
+            hash_key=Attribute("viewer_id"),
+            range_key=Attribute("tray_key"),  # "<owner_id>#<created_at>#<story_id>"
+            ttl_attribute="expires_at",
+            purpose="each user's story tray, fanned out on write; expires with the stories",
+        ),
+        Table(
+            family="story_views",
+            hash_key=Attribute("story_id"),
+            range_key=Attribute("viewer_id"),
+            indexes=(
+                Index(
+                    "views_by_time",
+                    hash_key=Attribute("story_id"),
+                    range_key=Attribute("viewed_at"),
+                    local=True,
+                ),
+            ),
+            ttl_attribute="expires_at",
+            purpose="one view per (story, viewer); kept a while after the story expires",
+        ),
+        Table(
+            family="story_purges",
+            hash_key=Attribute("due_hour"),
+            range_key=Attribute("purge_key"),  # "<due_at>#<media_id>"
+            purpose="expired stories' media to delete, bucketed by the hour it falls due",
+        ),
+        Table(
+            family="conversations",
+            hash_key=Attribute("conversation_id"),
+            purpose="direct-message conversations: members and last_seq, the seq counter",
+        ),
+        Table(
+            family="messages",
+            hash_key=Attribute("conversation_id"),
+            range_key=Attribute("seq", "N"),
+            purpose="direct messages per conversation, oldest first by seq",
+        ),
+        Table(
+            family="message_sends",
+            hash_key=Attribute("send_key"),  # "<conversation_id>#<sender_id>#<client_id>"
+            purpose="the seq each (conversation, sender, client_id) got: resends store nothing",
+        ),
+        Table(
+            family="inboxes",
+            hash_key=Attribute("user_id"),
+            range_key=Attribute("conversation_id"),
+            indexes=(
+                Index(
+                    "inbox_by_activity",
+                    hash_key=Attribute("user_id"),
+                    range_key=Attribute("activity_key"),  # "<sent_at>#<conversation_id>"
+                    projection="ALL",
+                    local=True,
+                ),
+            ),
+            purpose="each member's conversations: last message, last_seq, read pointer",
+        ),
     ),
     user_pool=UserPool(),
     buckets=(

@@ -34,6 +34,9 @@ class LocalStackConfig:
     # Passed through to the app: the contract lets local runs shorten stories and lower
     # the celebrity threshold.
     app_environment: dict[str, str] = field(default_factory=dict)
+    # Scheduled seconds per real second (LOCAL_SCHEDULE_SCALE): 60 runs a once-a-minute
+    # schedule every second, so end-to-end tests can watch the stories sweeper work.
+    schedule_time_scale: float = 1.0
 
     @classmethod
     def from_environment(cls) -> LocalStackConfig:
@@ -43,6 +46,7 @@ class LocalStackConfig:
             ws_port=int(os.environ.get("WS_PORT", "8001")),
             aws_port=int(os.environ.get("AWS_PORT", "4566")),
             app_environment={k: os.environ[k] for k in passthrough if k in os.environ},
+            schedule_time_scale=float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1")),
         )
 
 
@@ -93,7 +97,7 @@ class LocalStack:
         )
         self.websocket.start()
         self.websocket.route_management_api(app.websocket_api.session)
-        self.plumbing = EventPlumbing(app)
+        self.plumbing = EventPlumbing(app, schedule_time_scale=self.config.schedule_time_scale)
         self.plumbing.start()
         self.rest = RestGateway(app, host=self.config.host, port=self.config.api_port).start()
         return self

@@ -7,7 +7,7 @@ and answers whether every goal passed.
 import importlib
 import sys
 
-BENCHMARKS = ("media", "feed")
+BENCHMARKS = ("media", "feed", "dms")
 
 
 def main(names: list[str]) -> int:

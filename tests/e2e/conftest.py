@@ -63,12 +63,14 @@ class RunningStack:
             method, f"{self.api_url}{path}", headers=headers, timeout=15, **kwargs
         )
 
-    def upload_photo(self, account: Account, photo: bytes | None = None) -> str:
+    def upload_photo(
+        self, account: Account, photo: bytes | None = None, purpose: str = "post"
+    ) -> str:
         """Upload through the presigned POST and wait until the resize function made it ready."""
         data = photo or small_jpeg()
         created = self.call(
             "POST", "/media/uploads", account,
-            json={"content_type": "image/jpeg", "size_bytes": len(data), "purpose": "post"},
+            json={"content_type": "image/jpeg", "size_bytes": len(data), "purpose": purpose},
         )  # fmt: skip
         assert created.status_code == 201, created.text
         upload = created.json()

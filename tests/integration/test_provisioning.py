@@ -52,8 +52,15 @@ def _models():  # type: ignore[no-untyped-def]
     from chalicelib.feed.repository import FeedEntryItem
     from chalicelib.follows.repository import FollowItem
     from chalicelib.media.repository import MediaItem
+    from chalicelib.messages.repository import (
+        ConversationItem,
+        InboxItem,
+        MessageItem,
+        MessageSendItem,
+    )
     from chalicelib.notifications.repository import NotificationItem
     from chalicelib.posts.repository import CommentItem, LikeItem, PostItem
+    from chalicelib.stories.repository import PurgeItem, StoryItem, StoryViewItem, TrayEntryItem
     from chalicelib.users.repository import UniqueValueItem, UserItem
 
     return {
@@ -67,6 +74,14 @@ def _models():  # type: ignore[no-untyped-def]
         "posts": PostItem,
         "likes": LikeItem,
         "comments": CommentItem,
+        "stories": StoryItem,
+        "story_trays": TrayEntryItem,
+        "story_views": StoryViewItem,
+        "story_purges": PurgeItem,
+        "conversations": ConversationItem,
+        "messages": MessageItem,
+        "message_sends": MessageSendItem,
+        "inboxes": InboxItem,
     }
 
 

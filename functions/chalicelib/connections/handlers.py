@@ -1,4 +1,4 @@
-"""API Gateway WebSocket handlers: $connect and $disconnect.
+"""API Gateway WebSocket handlers: $connect, $disconnect and $default (client frames).
 
 ``app.py`` registers these on the app itself: Chalice hands WebSocket handlers registered on a
 Blueprint to Lambda unwrapped (a Blueprint has no ``websocket_api``), so they would be called
@@ -11,6 +11,8 @@ from chalice.app import WebsocketEvent
 from chalicelib.api.errors import error_response
 from chalicelib.connections import service
 from chalicelib.core.errors import DomainError
+from chalicelib.messages import frames
+from chalicelib.messages.routes import message_pusher
 
 
 def connect(event: WebsocketEvent) -> Response:
@@ -25,3 +27,10 @@ def connect(event: WebsocketEvent) -> Response:
 
 def disconnect(event: WebsocketEvent) -> None:
     service.close_connection(event.connection_id)
+
+
+def message(event: WebsocketEvent) -> None:
+    # Chalice has configured the app's websocket_api from this event: answers go back
+    # through the API the frame came in on.
+    body = event.to_dict().get("body")
+    frames.handle_frame(event.connection_id, body, message_pusher(configured_by_event=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, PutError, QueryError
+from pynamodb.exceptions import DeleteError, GetError, PutError, QueryError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -64,3 +64,14 @@ def connections_of(user_id: str, now: datetime) -> list[str]:
         return [item.connection_id for item in live if item.expires_at > epoch_seconds(now)]
     except QueryError as exc:
         raise DependencyUnavailable("could not read connections") from exc
+
+
+def user_of(connection_id: str, now: datetime) -> str | None:
+    """The user an open connection belongs to; None when it is unknown or expired."""
+    try:
+        item = ConnectionItem.get(connection_id, consistent_read=True)
+    except ConnectionItem.DoesNotExist:
+        return None
+    except GetError as exc:
+        raise DependencyUnavailable("could not read the connection") from exc
+    return item.user_id if item.expires_at > epoch_seconds(now) else None

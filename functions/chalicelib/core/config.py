@@ -83,6 +83,25 @@ class Settings(BaseSettings):
     # Read-time merge asks at most this many followed celebrities per page.
     max_celebrities_merged: int = 50
 
+    # Stories (see chalicelib/stories): their tables and stream, and how long things last.
+    stories_table: str
+    story_trays_table: str
+    story_views_table: str
+    story_purges_table: str
+    stories_stream_arn: str
+    # An expired story's media (original and renditions) is deleted this long after expiry.
+    story_media_retention_seconds: int = 7 * 24 * 60 * 60
+    # Who viewed a story stays listable for its owner this long after it expired.
+    story_view_retention_seconds: int = 2 * 24 * 60 * 60
+    # The sweeper looks this many expiry hours back; DynamoDB TTL removes anything older.
+    story_sweep_lookback_hours: int = 3
+
+    # Direct messages (see chalicelib/messages).
+    conversations_table: str
+    messages_table: str
+    message_sends_table: str
+    inboxes_table: str
+
     @property
     def token_issuer(self) -> str:
         return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.user_pool_id}"

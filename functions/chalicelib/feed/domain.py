@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chalicelib.posts.domain import PostRef
+from chalicelib.stories.domain import StoryRef
 
 
 class JobKind(StrEnum):
     ADD = "add"  # write the post into followers' feeds
     REMOVE = "remove"  # take a deleted post out of them
     TAG = "tag"  # an account became a celebrity: index its follow edges
+    STORY = "story"  # write a new story into followers' story trays
 
 
 @dataclass(frozen=True)
@@ -27,3 +29,4 @@ class FanoutJob:
     author_id: str
     post: PostRef | None = None
     start: dict | None = None  # the followers index position; None for the first page
+    story: StoryRef | None = None  # for STORY jobs

@@ -14,6 +14,8 @@ from chalicelib.feed.queue import FanoutQueue
 from chalicelib.follows import repository as follows
 from chalicelib.posts import repository as posts
 from chalicelib.posts.domain import PostRef
+from chalicelib.stories import repository as stories
+from chalicelib.stories.domain import StoryRef
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
@@ -55,6 +57,18 @@ def on_post_deleted(post: PostRef, queue: FanoutQueue) -> None:
     queue.enqueue(FanoutJob(JobKind.REMOVE, post.author_id, post))
 
 
+def on_story_created(story: StoryRef, queue: FanoutQueue) -> None:
+    """Like a post: into followers' trays page by page, or, for a celebrity, only into the
+    owner's own tray (followers pull celebrities' stories when they read their tray)."""
+    owner = _author(story.owner_id)
+    if owner is None:
+        return
+    if is_celebrity(owner):
+        stories.add_to_trays([owner.user_id], story)
+        return
+    queue.enqueue(FanoutJob(JobKind.STORY, owner.user_id, story=story))
+
+
 def run_job(job: FanoutJob, queue: FanoutQueue) -> int:
     """Do one page of a job and queue the next page; returns how many followers it touched.
 
@@ -71,6 +85,9 @@ def run_job(job: FanoutJob, queue: FanoutQueue) -> int:
     elif job.kind is JobKind.REMOVE and job.post is not None:
         recipients = page.items + ([job.author_id] if first_page else [])
         feeds.remove_from_feeds(recipients, job.post)
+    elif job.kind is JobKind.STORY and job.story is not None:
+        recipients = page.items + ([job.author_id] if first_page else [])
+        stories.add_to_trays(recipients, job.story)
     elif job.kind is JobKind.TAG:
         for follower_id in page.items:
             follows.tag_celebrity_edge(follower_id, job.author_id)

@@ -16,6 +16,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.feed.domain import FanoutJob, JobKind
 from chalicelib.posts.domain import PostRef
+from chalicelib.stories.domain import StoryRef
 
 
 class FanoutQueue(Protocol):
@@ -32,6 +33,13 @@ def encode_job(job: FanoutJob) -> str:
             "author_id": job.post.author_id,
             "created_at": job.post.created_at,
         }
+    if job.story is not None:
+        body["story"] = {
+            "owner_id": job.story.owner_id,
+            "created_at": job.story.created_at,
+            "story_id": job.story.story_id,
+            "expires_at": job.story.expires_at,
+        }
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -43,6 +51,7 @@ def decode_job(body: str) -> FanoutJob:
         author_id=data["author_id"],
         post=PostRef(post["created_at"], post["post_id"], post["author_id"]) if post else None,
         start=data.get("start"),
+        story=StoryRef(**story) if (story := data.get("story")) else None,
     )
 
 

@@ -51,6 +51,7 @@ class Media:
     height: int | None = None
     renditions: dict[str, StoredRendition] = field(default_factory=dict)
     post_id: str | None = None  # the post it belongs to, once attached (one post only)
+    story_id: str | None = None  # the story it belongs to, once attached
 
     @property
     def upload_key(self) -> str:

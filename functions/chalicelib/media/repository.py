@@ -11,7 +11,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import GetError, PutError, PynamoDBException, UpdateError
+from pynamodb.exceptions import (
+    DeleteError,
+    GetError,
+    PutError,
+    PynamoDBException,
+    UpdateError,
+)
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -49,6 +55,8 @@ class MediaItem(Model):
     expires_at = NumberAttribute(null=True)
     # The post it is attached to; set once, in the transaction that creates the post.
     post_id = UnicodeAttribute(null=True)
+    # The story it is attached to; set once, in the transaction that creates the story.
+    story_id = UnicodeAttribute(null=True)
 
 
 def _to_media(item: MediaItem) -> Media:
@@ -74,6 +82,7 @@ def _to_media(item: MediaItem) -> Media:
         height=int(item.height) if item.height is not None else None,
         renditions=renditions,
         post_id=item.post_id,
+        story_id=item.story_id,
     )
 
 
@@ -205,6 +214,34 @@ def attach_to_post(
         & MediaItem.post_id.does_not_exist()
         & unexpired,
     )
+
+
+def attach_to_story(
+    transaction: TransactWrite, media_id: str, owner_id: str, story_id: str, now: datetime
+) -> None:
+    """Add to a story's transaction: mark the media as that story's and stop its TTL.
+
+    Same guard as ``attach_to_post``: the owner's ready, unexpired media that no post and
+    no story has yet. The story's clean-up deletes it (``delete_media``) after retention.
+    """
+    unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
+    transaction.update(
+        MediaItem(media_id),
+        actions=[MediaItem.story_id.set(story_id), MediaItem.expires_at.remove()],
+        condition=(MediaItem.owner_id == owner_id)
+        & (MediaItem.status == MediaStatus.READY.value)
+        & MediaItem.post_id.does_not_exist()
+        & MediaItem.story_id.does_not_exist()
+        & unexpired,
+    )
+
+
+def delete_media(media_id: str) -> None:
+    """Forget a media item (its objects are deleted by the caller); idempotent."""
+    try:
+        MediaItem(media_id).delete()
+    except DeleteError as exc:
+        raise DependencyUnavailable("could not delete the media") from exc
 
 
 def release_from_post(media_id: str, post_id: str, expires_at: datetime) -> None:

@@ -27,6 +27,21 @@ class NotificationPusher(Protocol):
         ...
 
 
+class FramePusher(Protocol):
+    """Sends JSON frames to open WebSocket connections: to one, or to all of a user's."""
+
+    def push_frame(
+        self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
+    ) -> None:
+        """Send ``frame`` to each open connection of ``user_id`` except ``skip_connection``;
+        never raises for a connection that is gone or failing."""
+        ...
+
+    def send_frame(self, connection_id: str, frame: dict[str, Any]) -> bool:
+        """Send ``frame`` to one connection; False when it could not be sent."""
+        ...
+
+
 class WebsocketSender(Protocol):
     """What the adapter needs of Chalice's ``WebsocketAPI``: send, or raise
     ``WebsocketDisconnectedError`` for a connection API Gateway no longer has."""
@@ -60,18 +75,35 @@ class WebSocketPusher:
         self._forget_connection = forget_connection
 
     def push(self, recipient_id: str, notification: dict[str, Any]) -> None:
-        message = json.dumps(
-            {"type": "notification", "notification": notification}, separators=(",", ":")
-        )
-        for connection_id in self._open_connections(recipient_id, utc_now()):
+        self.push_frame(recipient_id, {"type": "notification", "notification": notification})
+
+    def push_frame(
+        self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
+    ) -> None:
+        """Send ``frame`` to each open connection of ``user_id`` but ``skip_connection``."""
+        for connection_id in self._open_connections(user_id, utc_now()):
+            if connection_id != skip_connection:
+                self.send_frame(connection_id, frame)
+
+    def send_frame(self, connection_id: str, frame: dict[str, Any]) -> bool:
+        """Send ``frame`` to one connection; False (never raises) when it could not be sent.
+        A connection API Gateway reports gone is forgotten, that one id only."""
+        message = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+        try:
+            self._sender.send(connection_id, message)
+            return True
+        except WebsocketDisconnectedError:
+            logger.info("forgot a closed connection", connection_id=connection_id)
             try:
-                self._sender.send(connection_id, message)
-            except WebsocketDisconnectedError:
-                logger.info("forgot a closed connection", connection_id=connection_id)
                 self._forget_connection(connection_id)
             except Exception:
-                # One unreachable connection must not keep the others from their push.
-                logger.exception("notification push failed", connection_id=connection_id)
+                logger.exception(
+                    "forgetting a closed connection failed", connection_id=connection_id
+                )
+        except Exception:
+            # One unreachable connection must not keep the others from their push.
+            logger.exception("push failed", connection_id=connection_id)
+        return False
 
 
 class NoLivePush:
@@ -79,3 +111,11 @@ class NoLivePush:
 
     def push(self, recipient_id: str, notification: dict[str, Any]) -> None:
         return None
+
+    def push_frame(
+        self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
+    ) -> None:
+        return None
+
+    def send_frame(self, connection_id: str, frame: dict[str, Any]) -> bool:
+        return False

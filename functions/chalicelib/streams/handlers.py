@@ -10,16 +10,19 @@ from chalice.app import DynamoDBEvent
 from chalicelib.core.config import get_settings
 from chalicelib.feed import consumers as feed
 from chalicelib.notifications import consumers as notifications
+from chalicelib.stories import consumers as stories
 from chalicelib.streams.dispatch import StreamConsumer, dispatch_records
 
 USERS_CONSUMERS: tuple[StreamConsumer, ...] = (feed.on_user_record,)
 FOLLOWS_CONSUMERS: tuple[StreamConsumer, ...] = (
     feed.on_follow_record,
     notifications.on_follow_record,
+    stories.on_follow_record,
 )
 POSTS_CONSUMERS: tuple[StreamConsumer, ...] = (feed.on_post_record, notifications.on_post_record)
 LIKES_CONSUMERS: tuple[StreamConsumer, ...] = (notifications.on_like_record,)
 COMMENTS_CONSUMERS: tuple[StreamConsumer, ...] = (notifications.on_comment_record,)
+STORIES_CONSUMERS: tuple[StreamConsumer, ...] = (stories.on_story_record,)
 
 stream_handlers = Blueprint(__name__)
 _BATCH = {
@@ -52,3 +55,8 @@ def likes_stream(event: DynamoDBEvent) -> dict:
 @stream_handlers.on_dynamodb_record(stream_arn=get_settings().comments_stream_arn, **_BATCH)
 def comments_stream(event: DynamoDBEvent) -> dict:
     return dispatch_records(event.to_dict(), event.context, COMMENTS_CONSUMERS)
+
+
+@stream_handlers.on_dynamodb_record(stream_arn=get_settings().stories_stream_arn, **_BATCH)
+def stories_stream(event: DynamoDBEvent) -> dict:
+    return dispatch_records(event.to_dict(), event.context, STORIES_CONSUMERS)

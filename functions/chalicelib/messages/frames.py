@@ -1,0 +1,80 @@
+"""What a client sends on the WebSocket (``$default``): ``send`` and ``read`` frames.
+
+A frame that cannot be done (not JSON, an unknown action, a missing or wrong field, text
+too long, a conversation that is not the sender's) is answered on the same connection with
+``{"type": "error", "code", "message"}`` (and the frame's ``client_id`` when it had one),
+and the connection stays open: only API Gateway's own limits close it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.connections import repository as connections
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated
+from chalicelib.core.observability import logger
+from chalicelib.core.schema import validate_input
+from chalicelib.messages import service
+from chalicelib.messages.schemas import ReadFrame, SendFrame, SendMessageInput, render_message
+from chalicelib.notifications.push import FramePusher
+
+ACTIONS = ("send", "read")
+
+
+def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> None:
+    """Do what one client frame asks, answering on its connection; never raises."""
+    frame: Any = None
+    try:
+        frame = _parse(body)
+        user_id = connections.user_of(connection_id, utc_now())
+        if user_id is None:
+            raise NotAuthenticated("this connection is not signed in any more; reconnect")
+        if frame["action"] == "send":
+            send = validate_input(SendFrame, frame)
+            details = SendMessageInput(to=send.to, text=send.text, client_id=send.client_id)
+            sent = service.send_message(user_id, details, pusher, origin_connection=connection_id)
+            pusher.send_frame(
+                connection_id,
+                {
+                    "type": "ack",
+                    "client_id": send.client_id,
+                    "message": render_message(sent.message),
+                },
+            )
+        else:
+            read = validate_input(ReadFrame, frame)
+            service.mark_read(user_id, read.conversation_id, read.seq, pusher)
+    except DomainError as error:
+        pusher.send_frame(connection_id, _error_frame(error.code, error.message, frame))
+    except Exception:
+        logger.exception("websocket frame failed", connection_id=connection_id)
+        pusher.send_frame(
+            connection_id,
+            _error_frame("InternalError", "the frame could not be handled; retry it", frame),
+        )
+
+
+def _parse(body: str | None) -> dict[str, Any]:
+    try:
+        frame = json.loads(body or "")
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput("a frame must be a JSON object with an action") from exc
+    if not isinstance(frame, dict):
+        raise InvalidInput("a frame must be a JSON object with an action")
+    try:
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:  # JSON can spell a lone surrogate, which nothing stores
+        raise InvalidInput("the frame contains text that is not valid Unicode") from exc
+    if frame.get("action") not in ACTIONS:
+        raise InvalidInput(f"action must be one of: {', '.join(ACTIONS)}")
+    return frame
+
+
+def _error_frame(code: str, message: str, frame: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    client_id = frame.get("client_id") if isinstance(frame, dict) else None
+    if isinstance(client_id, str) and len(client_id) <= 128:
+        error["client_id"] = client_id
+    return error

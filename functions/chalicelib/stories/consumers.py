@@ -1,0 +1,73 @@
+"""What stories do with table changes (stream records); each consumer is idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+
+from chalicelib.core.clock import epoch_seconds, utc_now
+from chalicelib.core.observability import logger
+from chalicelib.feed import fanout
+from chalicelib.feed.consumers import fanout_queue
+from chalicelib.stories import cleanup, repository
+from chalicelib.stories.domain import StoryRef
+
+INSERT, REMOVE = DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.REMOVE
+# How DynamoDB signs the deletions its TTL makes (other REMOVEs carry no userIdentity).
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+
+
+def _story_ref(image: dict[str, Any]) -> StoryRef:
+    return StoryRef(
+        str(image["owner_id"]),
+        str(image["created_at"]),
+        str(image["story_id"]),
+        int(image["expires_at"]),
+    )
+
+
+def removed_by_ttl(record: DynamoDBRecord) -> bool:
+    identity = record.raw_event.get("userIdentity") or {}
+    return identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL
+
+
+def on_story_record(record: DynamoDBRecord) -> None:
+    """A new story goes into trays (fan-out); a removed one has its media purge scheduled,
+    whether TTL or the sweeper removed it."""
+    stream = record.dynamodb
+    if stream is None:
+        return
+    if record.event_name is INSERT:
+        fanout.on_story_created(_story_ref(stream.new_image), fanout_queue())
+    elif record.event_name is REMOVE:
+        old = stream.old_image
+        photo = old["media"]
+        renditions = photo.get("renditions") or {}
+        created = stream.approximate_creation_date_time
+        cleanup.schedule_media_purge(
+            story_id=str(old["story_id"]),
+            owner_id=str(old["owner_id"]),
+            media_id=str(photo["media_id"]),
+            rendition_keys=tuple(str(value["key"]) for value in renditions.values()),
+            expires_at=int(old["expires_at"]),
+            removed_at=created if created is not None else epoch_seconds(utc_now()),
+        )
+        logger.info("story removed", story_id=str(old["story_id"]), by_ttl=removed_by_ttl(record))
+
+
+def on_follow_record(record: DynamoDBRecord) -> None:
+    """A new follow: the followee's active stories join the follower's tray (celebrities'
+    are pulled at read time instead)."""
+    if record.event_name is not INSERT or record.dynamodb is None:
+        return
+    edge = record.dynamodb.new_image
+    follower_id, followee_id = str(edge["follower_id"]), str(edge["followee_id"])
+    followee = fanout._author(followee_id)
+    if followee is None or fanout.is_celebrity(followee):
+        return
+    active = repository.active_stories(followee_id, utc_now())
+    repository.add_refs_to_tray(follower_id, [repository.story_ref(story) for story in active])

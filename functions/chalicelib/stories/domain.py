@@ -1,0 +1,106 @@
+"""Stories: a photo that shows for a day (``STORY_TTL_SECONDS``), then is gone exactly.
+
+A story id is ``<ULID>_<owner id>``, like a post id: whoever holds it knows the owner, so a
+story is one GetItem away (the stories table is keyed by owner, then story id) and owner-only
+checks (the viewers list) need no read at all. The id stays opaque to clients.
+
+"Gone exactly" does not wait for DynamoDB TTL (late on AWS, never on moto): every read
+compares ``expires_at`` with the clock itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.core import ids
+from chalicelib.core.clock import epoch_seconds
+from chalicelib.media.domain import StoredRendition
+
+MAX_STORY_ID_LENGTH = 200
+
+
+def new_story_id(owner_id: str, at: datetime) -> str:
+    return f"{ids.new_ulid(at)}_{owner_id}"
+
+
+def owner_of(story_id: str) -> str | None:
+    """The owner named by a story id, or None when it is not one of ours."""
+    if len(story_id) > MAX_STORY_ID_LENGTH:
+        return None
+    stamp, separator, owner_id = story_id.partition("_")
+    if not separator or not owner_id or not ids.is_ulid(stamp):
+        return None
+    return owner_id
+
+
+def expiry_hour(moment: datetime) -> str:
+    """The sweeper's bucket of a time: ``2026-11-20T10`` (UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def hours_back(now: datetime, hours: int) -> list[str]:
+    """The buckets from ``hours`` ago up to now's, oldest first."""
+    return [expiry_hour(now - timedelta(hours=back)) for back in range(hours, -1, -1)]
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True)
+class StoryMedia:
+    """The photo as the story keeps it: enough to render without reading the media table."""
+
+    media_id: str
+    width: int
+    height: int
+    renditions: dict[str, StoredRendition]
+
+
+@dataclass(frozen=True)
+class Story:
+    story_id: str
+    owner_id: str
+    created_at: datetime
+    expires_at: datetime
+    media: StoryMedia
+
+    def is_active(self, now: datetime) -> bool:
+        return self.expires_at > now
+
+
+def expiry_of(created_at: datetime, ttl_seconds: int) -> datetime:
+    """Creation + TTL, down to the whole second: DynamoDB TTL counts whole epoch seconds, and
+    the contract's ``expires_at`` and the TTL attribute then name the same instant."""
+    return from_epoch(epoch_seconds(created_at + timedelta(seconds=ttl_seconds)))
+
+
+@dataclass(frozen=True, order=True)
+class StoryRef:
+    """A story as trays and fan-out jobs name it (no media: a tray read fetches that)."""
+
+    owner_id: str
+    created_at: str  # ISO-8601 with milliseconds and Z: sorts as time does
+    story_id: str
+    expires_at: int  # epoch seconds, DynamoDB TTL's unit
+
+    @property
+    def tray_key(self) -> str:
+        return f"{self.owner_id}#{self.created_at}#{self.story_id}"
+
+
+@dataclass(frozen=True)
+class MediaPurge:
+    """An expired story's media, to delete from the bucket and the media table when due."""
+
+    media_id: str
+    owner_id: str
+    story_id: str
+    due_at: datetime
+    rendition_keys: tuple[str, ...]
+
+
+class MediaNotAttachable(Exception):
+    """The story's transaction failed on its media: it changed after the service read it
+    (another story or post took it, it expired). The service reads it again to say why."""

@@ -1,0 +1,47 @@
+from chalice import Blueprint, Response
+
+from chalicelib.api.idempotency import idempotency_key, run_once
+from chalicelib.api.requests import body, caller, list_body, page_request
+from chalicelib.stories import service
+from chalicelib.stories.schemas import CreateStoryInput
+
+stories_api = Blueprint(__name__)
+
+
+@stories_api.route("/stories", methods=["POST"])
+def create_story() -> Response:
+    request = stories_api.current_request
+    owner, details = caller(request), body(request, CreateStoryInput)
+    outcome = run_once(
+        "POST /stories",
+        owner.user_id,
+        idempotency_key(request),
+        details,
+        lambda: service.create_story(owner.user_id, details),
+        stories_api.lambda_context,
+    )
+    return Response(outcome.body, status_code=201, headers=outcome.headers)
+
+
+@stories_api.route("/stories/feed", methods=["GET"])
+def story_tray() -> dict:
+    return {"items": service.tray(caller(stories_api.current_request).user_id)}
+
+
+@stories_api.route("/users/{user_id}/stories", methods=["GET"])
+def user_stories(user_id: str) -> dict:
+    return service.user_stories(caller(stories_api.current_request).user_id, user_id)
+
+
+@stories_api.route("/stories/{story_id}/view", methods=["POST"])
+def view_story(story_id: str) -> Response:
+    service.view(caller(stories_api.current_request).user_id, story_id)
+    return Response(body="", status_code=204)
+
+
+@stories_api.route("/stories/{story_id}/viewers", methods=["GET"])
+def story_viewers(story_id: str) -> dict:
+    request = stories_api.current_request
+    scope = f"story-viewers:{story_id}"
+    page = service.viewers(caller(request).user_id, story_id, page_request(request, scope))
+    return list_body(page, scope, lambda viewer: viewer)
