@@ -22,7 +22,10 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infrastructure.local_stack.moto_patches import trim_shard_iterators
+from infrastructure.local_stack.moto_patches import (
+    install_item_level_transaction_rollback,
+    trim_shard_iterators,
+)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -83,6 +86,7 @@ class EmbeddedAws:
         return f"http://{host}:{port}"
 
     def start(self) -> EmbeddedAws:
+        install_item_level_transaction_rollback()
         app = SerializedBackends(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
             "127.0.0.1",
