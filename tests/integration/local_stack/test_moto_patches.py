@@ -94,7 +94,9 @@ def test_a_failed_transaction_is_undone_item_by_item_keeping_the_table_and_its_s
         assert backend.tables["undo"].stream_shard is shard
         assert len(shard.items) == records_before  # no record of the undone writes
         assert "Item" not in dynamodb.get_item(TableName="undo", Key={"pk": {"S": "b"}})
-        assert dynamodb.get_item(TableName="undo", Key={"pk": {"S": "a"}})["Item"]["n"] == {"N": "1"}
+        assert dynamodb.get_item(TableName="undo", Key={"pk": {"S": "a"}})["Item"]["n"] == {
+            "N": "1"
+        }
         ranged = dynamodb.scan(TableName="undo_ranged")["Items"]
         assert ranged == [{"pk": {"S": "p"}, "sk": {"S": "1"}}]
 
