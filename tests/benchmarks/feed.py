@@ -114,7 +114,8 @@ def _seed_reader(now: datetime) -> tuple[str, list[str]]:
     non-celebrities' posts are in the reader's feed, as fan-out would have left them."""
     from chalicelib.feed import repository as feeds
     from chalicelib.follows.repository import FollowItem
-    from chalicelib.posts.domain import Post, PostMedia, PostRef, new_post_id
+    from chalicelib.media.domain import AttachedMedia
+    from chalicelib.posts.domain import Post, PostRef, new_post_id
     from chalicelib.posts.repository import PostItem, _to_item
 
     reader = "bench-reader"
@@ -140,7 +141,7 @@ def _seed_reader(now: datetime) -> tuple[str, list[str]]:
                     post_id=new_post_id(author, at),
                     author_id=author,
                     created_at=at,
-                    media=(PostMedia("m", 1080, 1080, {}),),
+                    media=(AttachedMedia("m", 1080, 1080, {}),),
                 )
                 batch.save(_to_item(post))
                 if author not in celebrities:

@@ -75,3 +75,19 @@ def parse_upload_key(key: str) -> tuple[str, str] | None:
 
 def rendition_key(media_id: str, name: str) -> str:
     return f"{RENDITIONS_PREFIX}{media_id}/{name}.jpg"
+
+
+@dataclass(frozen=True)
+class AttachedMedia:
+    """A photo as a post or a story keeps it: enough to render without the media table."""
+
+    media_id: str
+    width: int
+    height: int
+    renditions: dict[str, StoredRendition]
+
+
+def attached(ready: Media) -> AttachedMedia:
+    return AttachedMedia(
+        ready.media_id, ready.width or 0, ready.height or 0, dict(ready.renditions)
+    )

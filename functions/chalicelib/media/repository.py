@@ -24,7 +24,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.dynamodb import BaseMeta, FromSettings
 from chalicelib.core.errors import DependencyUnavailable, NotFound
-from chalicelib.media.domain import Media, MediaStatus, Purpose, StoredRendition
+from chalicelib.media.domain import AttachedMedia, Media, MediaStatus, Purpose, StoredRendition
 
 
 class RenditionAttribute(MapAttribute[str, object]):
@@ -32,6 +32,46 @@ class RenditionAttribute(MapAttribute[str, object]):
     width = NumberAttribute()
     height = NumberAttribute()
     content_type = UnicodeAttribute()
+
+
+class AttachedMediaAttribute(MapAttribute[str, object]):
+    """How posts and stories store the photos they carry (see ``AttachedMedia``)."""
+
+    media_id = UnicodeAttribute()
+    width = NumberAttribute()
+    height = NumberAttribute()
+    renditions = MapAttribute[str, RenditionAttribute]()
+
+
+def attached_attribute(photo: AttachedMedia) -> AttachedMediaAttribute:
+    return AttachedMediaAttribute(
+        media_id=photo.media_id,
+        width=photo.width,
+        height=photo.height,
+        renditions={
+            name: RenditionAttribute(
+                key=r.key, width=r.width, height=r.height, content_type=r.content_type
+            )
+            for name, r in photo.renditions.items()
+        },
+    )
+
+
+def attached_from_attribute(attribute: AttachedMediaAttribute) -> AttachedMedia:
+    return AttachedMedia(
+        media_id=attribute.media_id,
+        width=int(attribute.width),
+        height=int(attribute.height),
+        renditions={
+            name: StoredRendition(
+                key=value["key"],
+                width=int(value["width"]),
+                height=int(value["height"]),
+                content_type=value["content_type"],
+            )
+            for name, value in attribute.renditions.as_dict().items()
+        },
+    )
 
 
 class MediaItem(Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.core import ids
-from chalicelib.media.domain import StoredRendition
+from chalicelib.media.domain import AttachedMedia
 
 MAX_MEDIA_PER_POST = 10
 MAX_CAPTION = 2200
@@ -61,16 +61,6 @@ class MediaNotAttachable(Exception):
 
 
 @dataclass(frozen=True)
-class PostMedia:
-    """A photo as the post keeps it: enough to render without reading the media table."""
-
-    media_id: str
-    width: int
-    height: int
-    renditions: dict[str, StoredRendition]
-
-
-@dataclass(frozen=True)
 class Mention:
     user_id: str
     username: str
@@ -81,7 +71,7 @@ class Post:
     post_id: str
     author_id: str
     created_at: datetime
-    media: tuple[PostMedia, ...]
+    media: tuple[AttachedMedia, ...]
     caption: str = ""
     hashtags: tuple[str, ...] = ()
     mentions: tuple[Mention, ...] = ()

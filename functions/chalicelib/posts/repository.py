@@ -41,17 +41,9 @@ from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
-from chalicelib.media.domain import StoredRendition
-from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostMedia, PostRef
+from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostRef
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
-
-
-class PostMediaAttribute(MapAttribute[str, object]):
-    media_id = UnicodeAttribute()
-    width = NumberAttribute()
-    height = NumberAttribute()
-    renditions = MapAttribute[str, media.RenditionAttribute]()
 
 
 class MentionAttribute(MapAttribute[str, object]):
@@ -79,7 +71,7 @@ class PostItem(Model):
     hashtags = ListAttribute(of=UnicodeAttribute, default=list)
     mentions = ListAttribute(of=MentionAttribute, default=list)
     location = UnicodeAttribute(null=True)
-    media = ListAttribute(of=PostMediaAttribute)
+    media = ListAttribute(of=media.AttachedMediaAttribute)
     like_count = NumberAttribute(default=0)
     comment_count = NumberAttribute(default=0)
 
@@ -121,20 +113,7 @@ def _to_item(post: Post) -> PostItem:
         hashtags=list(post.hashtags),
         mentions=[MentionAttribute(user_id=m.user_id, username=m.username) for m in post.mentions],
         location=post.location,
-        media=[
-            PostMediaAttribute(
-                media_id=photo.media_id,
-                width=photo.width,
-                height=photo.height,
-                renditions={
-                    name: media.RenditionAttribute(
-                        key=r.key, width=r.width, height=r.height, content_type=r.content_type
-                    )
-                    for name, r in photo.renditions.items()
-                },
-            )
-            for photo in post.media
-        ],
+        media=[media.attached_attribute(photo) for photo in post.media],
         like_count=post.like_count,
         comment_count=post.comment_count,
     )
@@ -145,23 +124,7 @@ def _to_post(item: PostItem) -> Post:
         post_id=item.post_id,
         author_id=item.author_id,
         created_at=datetime.fromisoformat(item.created_at),
-        media=tuple(
-            PostMedia(
-                media_id=photo.media_id,
-                width=int(photo.width),
-                height=int(photo.height),
-                renditions={
-                    name: StoredRendition(
-                        key=value["key"],
-                        width=int(value["width"]),
-                        height=int(value["height"]),
-                        content_type=value["content_type"],
-                    )
-                    for name, value in photo.renditions.as_dict().items()
-                },
-            )
-            for photo in item.media
-        ),
+        media=tuple(media.attached_from_attribute(photo) for photo in item.media),
         caption=item.caption,
         hashtags=tuple(str(tag) for tag in item.hashtags or ()),
         mentions=tuple(Mention(m.user_id, m.username) for m in item.mentions or ()),

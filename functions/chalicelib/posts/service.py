@@ -21,7 +21,7 @@ from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
 from chalicelib.media import storage
-from chalicelib.media.domain import Media, MediaStatus, Purpose
+from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
 from chalicelib.posts import captions, repository
 from chalicelib.posts.domain import (
     MAX_HASHTAGS,
@@ -31,7 +31,6 @@ from chalicelib.posts.domain import (
     MediaNotAttachable,
     Mention,
     Post,
-    PostMedia,
     author_of,
     is_comment_id,
     new_comment_id,
@@ -157,7 +156,7 @@ def create_post(author_id: str, details: CreatePostInput) -> dict[str, Any]:
         post_id=new_post_id(author_id, now),
         author_id=author_id,
         created_at=now,
-        media=tuple(_post_media(found[media_id]) for media_id in details.media_ids),
+        media=tuple(attached(found[media_id]) for media_id in details.media_ids),
         caption=caption,
         hashtags=tuple(tags),
         mentions=tuple(mentions),
@@ -204,10 +203,6 @@ def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None
         raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
     if found.status is MediaStatus.FAILED:
         raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
-
-
-def _post_media(ready: Media) -> PostMedia:
-    return PostMedia(ready.media_id, ready.width or 0, ready.height or 0, dict(ready.renditions))
 
 
 def delete_post(caller_id: str, post_id: str) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.core import ids
 from chalicelib.core.clock import epoch_seconds
-from chalicelib.media.domain import StoredRendition
+from chalicelib.media.domain import AttachedMedia
 
 MAX_STORY_ID_LENGTH = 200
 
@@ -49,22 +49,12 @@ def from_epoch(seconds: int) -> datetime:
 
 
 @dataclass(frozen=True)
-class StoryMedia:
-    """The photo as the story keeps it: enough to render without reading the media table."""
-
-    media_id: str
-    width: int
-    height: int
-    renditions: dict[str, StoredRendition]
-
-
-@dataclass(frozen=True)
 class Story:
     story_id: str
     owner_id: str
     created_at: datetime
     expires_at: datetime
-    media: StoryMedia
+    media: AttachedMedia
 
     def is_active(self, now: datetime) -> bool:
         return self.expires_at > now

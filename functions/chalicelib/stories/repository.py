@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import (
     DeleteError,
     GetError,
@@ -43,25 +43,16 @@ from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
-from chalicelib.media.domain import StoredRendition
 from chalicelib.stories.domain import (
     MediaNotAttachable,
     MediaPurge,
     Story,
-    StoryMedia,
     StoryRef,
     expiry_hour,
     from_epoch,
 )
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
-
-
-class StoryMediaAttribute(MapAttribute[str, object]):
-    media_id = UnicodeAttribute()
-    width = NumberAttribute()
-    height = NumberAttribute()
-    renditions = MapAttribute[str, media.RenditionAttribute]()
 
 
 class StoriesByExpiry(GlobalSecondaryIndex["StoryItem"]):
@@ -82,7 +73,7 @@ class StoryItem(Model):
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute()  # epoch seconds: DynamoDB TTL
     expiry_hour = UnicodeAttribute()  # "2026-11-20T10": the sweeper's bucket
-    media = StoryMediaAttribute()
+    media = media.AttachedMediaAttribute()
 
     by_expiry = StoriesByExpiry()
 
@@ -138,48 +129,23 @@ class PurgeItem(Model):
 
 
 def _to_story(item: StoryItem) -> Story:
-    photo = item.media
     return Story(
         story_id=item.story_id,
         owner_id=item.owner_id,
         created_at=datetime.fromisoformat(item.created_at),
         expires_at=from_epoch(int(item.expires_at)),
-        media=StoryMedia(
-            media_id=photo.media_id,
-            width=int(photo.width),
-            height=int(photo.height),
-            renditions={
-                name: StoredRendition(
-                    key=value["key"],
-                    width=int(value["width"]),
-                    height=int(value["height"]),
-                    content_type=value["content_type"],
-                )
-                for name, value in photo.renditions.as_dict().items()
-            },
-        ),
+        media=media.attached_from_attribute(item.media),
     )
 
 
 def _to_item(story: Story) -> StoryItem:
-    photo = story.media
     return StoryItem(
         story.owner_id,
         story.story_id,
         created_at=iso(story.created_at),
         expires_at=epoch_seconds(story.expires_at),
         expiry_hour=expiry_hour(story.expires_at),
-        media=StoryMediaAttribute(
-            media_id=photo.media_id,
-            width=photo.width,
-            height=photo.height,
-            renditions={
-                name: media.RenditionAttribute(
-                    key=r.key, width=r.width, height=r.height, content_type=r.content_type
-                )
-                for name, r in photo.renditions.items()
-            },
-        ),
+        media=media.attached_attribute(story.media),
     )
 
 

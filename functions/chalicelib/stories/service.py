@@ -19,12 +19,11 @@ from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
 from chalicelib.media import storage
-from chalicelib.media.domain import Media, MediaStatus, Purpose
+from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
 from chalicelib.stories import repository
 from chalicelib.stories.domain import (
     MediaNotAttachable,
     Story,
-    StoryMedia,
     expiry_of,
     new_story_id,
     owner_of,
@@ -58,9 +57,7 @@ def create_story(owner_id: str, details: CreateStoryInput) -> dict[str, Any]:
         owner_id=owner_id,
         created_at=now,
         expires_at=expiry_of(now, get_settings().story_ttl_seconds),
-        media=StoryMedia(
-            photo.media_id, photo.width or 0, photo.height or 0, dict(photo.renditions)
-        ),
+        media=attached(photo),
     )
     try:
         repository.create_story(story, now)
