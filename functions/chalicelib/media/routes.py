@@ -2,7 +2,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.requests import body, caller
 from chalicelib.media import service
-from chalicelib.media.schemas import CreateUploadInput, render_media, render_upload
+from chalicelib.media.schemas import CreateUploadInput, render_upload
 
 media_api = Blueprint(__name__)
 
@@ -17,4 +17,4 @@ def create_upload() -> Response:
 @media_api.route("/media/{media_id}", methods=["GET"])
 def get_media(media_id: str) -> dict:
     me = caller(media_api.current_request)
-    return render_media(*service.get_own_media(me.user_id, media_id))
+    return service.get_own_media(me.user_id, media_id)

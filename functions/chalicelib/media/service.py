@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
@@ -18,7 +19,7 @@ from chalicelib.media.domain import (
     parse_upload_key,
     rendition_key,
 )
-from chalicelib.media.schemas import CreateUploadInput
+from chalicelib.media.schemas import CreateUploadInput, render_media
 from chalicelib.media.storage import PresignedUpload
 
 # Longer than the resize function's timeout: a lease only runs out when its invocation died.
@@ -45,13 +46,12 @@ def create_upload(owner_id: str, request: CreateUploadInput) -> tuple[Media, Pre
     return media, upload
 
 
-def get_own_media(viewer_id: str, media_id: str) -> tuple[Media, dict[str, str]]:
+def get_own_media(viewer_id: str, media_id: str) -> dict[str, Any]:
     """The caller's own media with fetchable URLs; anyone else's reads as not found."""
     media = repository.get_media(media_id, utc_now())
     if media.owner_id != viewer_id:
         raise NotFound("no media with that id")
-    urls = {name: storage.public_url(r.key) for name, r in media.renditions.items()}
-    return media, urls
+    return render_media(media, storage.public_url)
 
 
 def process_upload(bucket: str, key: str, size: int) -> MediaStatus | None:

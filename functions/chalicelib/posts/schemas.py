@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from chalicelib.core.clock import iso
 from chalicelib.core.schema import PlainText, StrictInput
+from chalicelib.media.schemas import render_renditions
 from chalicelib.posts.domain import (
     MAX_CAPTION,
     MAX_COMMENT,
@@ -70,15 +71,7 @@ def render_post(
         "media": [
             {
                 "media_id": photo.media_id,
-                "renditions": {
-                    name: {
-                        "url": url_for(rendition.key),
-                        "width": rendition.width,
-                        "height": rendition.height,
-                        "content_type": rendition.content_type,
-                    }
-                    for name, rendition in photo.renditions.items()
-                },
+                "renditions": render_renditions(photo.renditions, url_for),
             }
             for photo in post.media
         ],

@@ -9,6 +9,7 @@ from pydantic import StringConstraints
 
 from chalicelib.core.clock import iso
 from chalicelib.core.schema import StrictInput
+from chalicelib.media.schemas import render_renditions
 from chalicelib.stories.domain import Story
 from chalicelib.users.domain import User
 from chalicelib.users.schemas import render_summary
@@ -35,15 +36,7 @@ def render_story(story: Story, seen: bool, url_for: Callable[[str], str]) -> dic
             "media_id": photo.media_id,
             "width": photo.width,
             "height": photo.height,
-            "renditions": {
-                name: {
-                    "url": url_for(rendition.key),
-                    "width": rendition.width,
-                    "height": rendition.height,
-                    "content_type": rendition.content_type,
-                }
-                for name, rendition in photo.renditions.items()
-            },
+            "renditions": render_renditions(photo.renditions, url_for),
         },
         "created_at": iso(story.created_at),
         "expires_at": iso(story.expires_at),
