@@ -280,10 +280,13 @@ def _key_schema(hash_key: Any, range_key: Any) -> list[dict[str, str]]:
 
 
 def _index_request(index: Index) -> dict[str, Any]:
+    projection: dict[str, Any] = {"ProjectionType": index.projection}
+    if index.included:
+        projection["NonKeyAttributes"] = list(index.included)
     return {
         "IndexName": index.name,
         "KeySchema": _key_schema(index.hash_key, index.range_key),
-        "Projection": {"ProjectionType": index.projection},
+        "Projection": projection,
     }
 
 

@@ -27,7 +27,9 @@ class Index:
     name: str
     hash_key: Attribute
     range_key: Attribute | None = None
-    projection: Literal["KEYS_ONLY", "ALL"] = "KEYS_ONLY"
+    projection: Literal["KEYS_ONLY", "INCLUDE", "ALL"] = "KEYS_ONLY"
+    # With projection INCLUDE: the non-key attributes the index carries.
+    included: tuple[str, ...] = ()
     local: bool = False
 
 
@@ -154,6 +156,9 @@ STACK = Stack(
                     "connections_by_user",
                     hash_key=Attribute("user_id"),
                     range_key=Attribute("connection_id"),
+                    # A push reads a user's open connections from the index alone.
+                    projection="INCLUDE",
+                    included=("expires_at",),
                 ),
             ),
             ttl_attribute="expires_at",

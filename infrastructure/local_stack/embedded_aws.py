@@ -5,14 +5,22 @@ failed TransactWriteItems restores a deep copy of the whole table, discarding wr
 threads made meanwhile. DynamoDB itself serialises conflicting writes, so the embedded AWS
 serialises requests to moto's backends. Request bodies are read before the lock is taken, so
 a slow upload never stalls other clients.
+
+Tests run it in a thread of their own process (they look into moto's backends); the local
+stack runs it in a process of its own (`own_process=True`), so moto's work and the handlers'
+work do not take turns on one interpreter lock.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from moto.moto_server.werkzeug_app import (
@@ -23,10 +31,12 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infrastructure.local_stack.moto_patches import (
+    cache_moto_module_list,
     install_item_level_transaction_rollback,
     trim_shard_iterators,
 )
 
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Credentials the embedded AWS accepts; moto checks none, boto3 just needs some.
@@ -38,6 +48,10 @@ LOCAL_CREDENTIALS = {
 
 
 class _QuietRequestHandler(MotoRequestHandler):
+    # HTTP/1.1 keeps botocore's pooled connections open: under HTTP/1.0 every request
+    # paid for a new TCP connection and a new server thread.
+    protocol_version = "HTTP/1.1"
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
@@ -62,7 +76,7 @@ class SerializedBackends:
 
 
 class EmbeddedAws:
-    """moto's server on 127.0.0.1, in a daemon thread of this process.
+    """moto's server on 127.0.0.1, in a daemon thread of this process or in a child process.
 
     Parameters
     ----------
@@ -70,44 +84,74 @@ class EmbeddedAws:
         TCP port; 0 picks a free one.
     region:
         The region every client of the local stack uses.
+    own_process:
+        Serve from a child process (``python -m infrastructure.local_stack.embedded_aws``),
+        which exits when this process stops or dies.
     """
 
-    def __init__(self, port: int = 0, region: str = "us-east-1") -> None:
+    def __init__(self, port: int = 0, region: str = "us-east-1", own_process: bool = False) -> None:
         self.region = region
         self._requested_port = port
+        self._own_process = own_process
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._endpoint_url: str | None = None
 
     @property
     def endpoint_url(self) -> str:
-        if self._server is None:
+        if self._endpoint_url is None:
             raise RuntimeError("the embedded AWS is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._endpoint_url
 
     def start(self) -> EmbeddedAws:
-        install_item_level_transaction_rollback()
-        app = SerializedBackends(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(
-            "127.0.0.1",
-            self._requested_port,
-            app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
+        if self._own_process:
+            self._start_process()
+            return self
+        self._server = _make_server(self._requested_port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="embedded-aws", daemon=True
         )
         self._thread.start()
+        host, port = self._server.server_address[:2]
+        self._endpoint_url = f"http://{host}:{port}"
         return self
 
+    def _start_process(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - this module, fixed arguments
+            [sys.executable, "-m", __name__, "--port", str(self._requested_port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=_PROJECT_ROOT,
+            # Ctrl-C reaches only the parent, which still needs moto while it shuts down.
+            start_new_session=True,
+        )
+        assert self._process.stdout is not None
+        ready = self._process.stdout.readline().strip()
+        if not ready.startswith("listening "):
+            self._process.kill()
+            raise RuntimeError(f"the embedded AWS did not start (exit {self._process.wait()})")
+        self._process.stdout.close()
+        self._endpoint_url = ready.removeprefix("listening ")
+
     def stop(self) -> None:
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()  # the child's signal to stop
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
+        self._endpoint_url = None
 
     def client_environment(self) -> dict[str, str]:
         """Environment variables that point boto3, PynamoDB and the app at this endpoint."""
@@ -126,3 +170,34 @@ class EmbeddedAws:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _make_server(port: int) -> BaseWSGIServer:
+    install_item_level_transaction_rollback()
+    cache_moto_module_list()
+    app = SerializedBackends(DomainDispatcherApplication(create_backend_app))
+    return make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler)
+
+
+def _serve_for_parent(port: int) -> None:
+    """The child process: serve until the parent closes our stdin (or dies, which closes it)."""
+    server = _make_server(port)
+    host, bound = server.server_address[:2]
+
+    def stop_when_parent_goes() -> None:
+        sys.stdin.read()
+        server.shutdown()
+
+    threading.Thread(target=stop_when_parent_goes, name="parent-watch", daemon=True).start()
+    print(f"listening http://{host}:{bound}", flush=True)
+    # Anything moto prints from here on goes where the parent's errors go, not to a pipe
+    # nobody reads any more.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    server.serve_forever()
+    server.server_close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    _serve_for_parent(parser.parse_args().port)

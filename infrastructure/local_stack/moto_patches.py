@@ -47,7 +47,7 @@ class _TouchedItems:
         self._items: list[tuple[Any, Any, Any, Any]] = []
         self._streams: dict[int, tuple[Any, int]] = {}
         for operation in transact_items:
-            _, request = next(iter(operation.items()))
+            kind, request = next(iter(operation.items()))
             table = backend.tables.get(request.get("TableName"))
             if table is None:
                 continue
@@ -61,7 +61,14 @@ class _TouchedItems:
                 else None
             )
             self._items.append(
-                (table, hash_value, range_value, _stored(table, hash_value, range_value))
+                (
+                    table,
+                    hash_value,
+                    range_value,
+                    # Only an update changes the stored item in place; a put or delete
+                    # replaces or drops it, so the item itself is the "before".
+                    _stored(table, hash_value, range_value, copy=kind == "Update"),
+                )
             )
             shard = table.stream_shard
             if shard is not None:
@@ -86,14 +93,14 @@ class _TouchedItems:
             del shard.items[length:]
 
 
-def _stored(table: Any, hash_value: Any, range_value: Any) -> Any:
-    import copy
+def _stored(table: Any, hash_value: Any, range_value: Any, copy: bool) -> Any:
+    import copy as copying
 
     if range_value is None:
         found = table.items.get(hash_value) if hash_value in table.items else None
     else:
         found = table.items[hash_value].get(range_value) if hash_value in table.items else None
-    return copy.deepcopy(found)
+    return copying.deepcopy(found) if copy else found
 
 
 def install_item_level_transaction_rollback() -> None:
@@ -118,3 +125,25 @@ def install_item_level_transaction_rollback() -> None:
 
     transact_write_items.item_level_rollback = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# moto's server finds the backend for every request by listing moto's package directory
+# (`backends.list_of_moto_modules`, an `os.listdir` plus an `isdir` per entry, ~190 of them):
+# about a tenth of the embedded AWS's time under load. The directory does not change while
+# the server runs, so the list is read once.
+
+
+def cache_moto_module_list() -> None:
+    """Make moto list its service modules once instead of on every request."""
+    from moto import backends
+
+    original = backends.list_of_moto_modules
+    if getattr(original, "cached", False):
+        return
+    modules = tuple(original())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules.cached = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]

@@ -63,7 +63,7 @@ class LocalStack:
 
     def __init__(self, config: LocalStackConfig) -> None:
         self.config = config
-        self.aws = EmbeddedAws(port=config.aws_port)
+        self.aws = EmbeddedAws(port=config.aws_port, own_process=True)
         self.rest: RestGateway | None = None
         self.websocket: WebSocketGateway | None = None
         self.plumbing: EventPlumbing | None = None

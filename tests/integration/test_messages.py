@@ -16,7 +16,7 @@ from chalice import WebsocketDisconnectedError
 from chalice.test import Client
 
 from infrastructure.local_stack.lambda_runtime import LambdaContext
-from tests.support import Account, load_event
+from tests.support import Account, DynamoDBCallCounter, load_event
 
 
 class FakeWebsocketApi:
@@ -305,6 +305,56 @@ def test_concurrent_sends_from_both_sides_get_gap_free_seqs(client: Client, make
     assert sorted(m["text"] for m in stored_items) == sorted(r.message.text for r in results)
 
 
+def test_a_send_after_another_lambdas_send_learns_the_seq_from_the_cancellation(
+    client: Client, make_account, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.core.memo import BoundedMemo
+    from chalicelib.messages import repository, service
+    from chalicelib.messages.domain import conversation_id_of
+    from chalicelib.messages.schemas import SendMessageInput
+    from chalicelib.notifications.push import NoLivePush
+
+    alice, bob = make_account("alice"), make_account("bob")
+
+    def send_as(sender: Account, to: Account, text: str) -> int:
+        details = SendMessageInput(to=to.user_id, text=text, client_id=text)
+        return service.send_message(sender.user_id, details, NoLivePush()).message.seq
+
+    assert send_as(alice, bob, "one") == 1  # this Lambda now guesses 1 for the next send
+    this_lambda = repository._last_seq_stored
+    # Another Lambda (its own memory) stores seq 2 and 3.
+    monkeypatch.setattr(repository, "_last_seq_stored", BoundedMemo(capacity=10))
+    assert [send_as(bob, alice, "two"), send_as(bob, alice, "three")] == [2, 3]
+    monkeypatch.setattr(repository, "_last_seq_stored", this_lambda)
+
+    with DynamoDBCallCounter() as calls:
+        seq = send_as(alice, bob, "four")
+
+    assert seq == 4
+    # The stale guess (2) is cancelled and the cancellation says 3: no read in between.
+    assert (calls.count("TransactWriteItems"), calls.count("GetItem")) == (2, 0)
+    conversation_id = conversation_id_of(alice.user_id, bob.user_id)
+    items = history(client, alice, conversation_id).json_body["items"]
+    assert [(m["seq"], m["text"]) for m in items] == [
+        (1, "one"), (2, "two"), (3, "three"), (4, "four"),
+    ]  # fmt: skip
+
+
+def test_a_warm_send_frame_reads_nothing_before_its_one_transaction(
+    chalice_app, make_account, websocket_api
+) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = make_account("alice"), make_account("bob")
+    alice_phone, bob_phone = open_connection(alice, "phone"), open_connection(bob, "phone")
+    frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "1", "client_id": "w1"})  # fmt: skip
+
+    with DynamoDBCallCounter() as calls:
+        frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "2", "client_id": "w2"})  # fmt: skip
+
+    assert websocket_api.to(bob_phone)[-1]["message"]["seq"] == 2
+    # One transaction, then one Query per member for their open connections.
+    assert sorted(calls.calls) == ["Query", "Query", "TransactWriteItems"]
+
+
 def test_a_crash_before_the_send_commits_leaves_no_gap_and_the_retry_stores_once(
     client: Client, make_account, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -381,8 +431,8 @@ def test_a_send_frame_acks_the_sender_and_reaches_every_other_connection_of_both
     assert (message["text"], message["seq"], message["sender_id"]) == ("yo", 1, alice.user_id)
     assert websocket_api.to(alice_laptop) == [{"type": "message", "message": message}]
     assert websocket_api.to(bob_phone) == [{"type": "message", "message": message}]
-    assert connections.user_of(bob_gone, datetime.now(UTC)) is None  # forgotten, alone
-    assert connections.user_of(bob_phone, datetime.now(UTC)) == bob.user_id
+    assert connections.opened_connection(bob_gone) is None  # forgotten, alone
+    assert connections.opened_connection(bob_phone).user_id == bob.user_id
     assert history(client, bob, message["conversation_id"]).json_body["items"] == [message]
 
     frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "yo", "client_id": "f1"})  # fmt: skip

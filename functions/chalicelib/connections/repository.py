@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, GetError, PutError, QueryError
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from chalicelib.core.clock import epoch_seconds
+from chalicelib.connections.domain import OpenedConnection
+from chalicelib.core.clock import epoch_seconds, from_epoch_seconds
 from chalicelib.core.dynamodb import BaseMeta, FromSettings
 from chalicelib.core.errors import DependencyUnavailable
 
@@ -17,7 +18,8 @@ from chalicelib.core.errors import DependencyUnavailable
 class ConnectionsByUser(GlobalSecondaryIndex["ConnectionItem"]):
     class Meta:
         index_name = "connections_by_user"
-        projection = KeysOnlyProjection()
+        # Every push reads a user's connections: carrying the expiry answers it in one Query.
+        projection = IncludeProjection(["expires_at"])
 
     user_id = UnicodeAttribute(hash_key=True)
     connection_id = UnicodeAttribute(range_key=True)
@@ -57,21 +59,21 @@ def delete_connection(connection_id: str) -> None:
 def connections_of(user_id: str, now: datetime) -> list[str]:
     """Open connection ids of a user; expired ones that TTL has not removed yet are left out."""
     try:
-        ids = [item.connection_id for item in ConnectionItem.by_user.query(user_id)]
-        if not ids:
-            return []
-        live = ConnectionItem.batch_get(ids, attributes_to_get=["connection_id", "expires_at"])
-        return [item.connection_id for item in live if item.expires_at > epoch_seconds(now)]
+        return [
+            item.connection_id
+            for item in ConnectionItem.by_user.query(user_id)
+            if item.expires_at > epoch_seconds(now)
+        ]
     except QueryError as exc:
         raise DependencyUnavailable("could not read connections") from exc
 
 
-def user_of(connection_id: str, now: datetime) -> str | None:
-    """The user an open connection belongs to; None when it is unknown or expired."""
+def opened_connection(connection_id: str) -> OpenedConnection | None:
+    """Who opened the connection and when it expires; None when it is unknown."""
     try:
         item = ConnectionItem.get(connection_id, consistent_read=True)
     except ConnectionItem.DoesNotExist:
         return None
     except GetError as exc:
         raise DependencyUnavailable("could not read the connection") from exc
-    return item.user_id if item.expires_at > epoch_seconds(now) else None
+    return OpenedConnection(item.user_id, from_epoch_seconds(int(item.expires_at)))

@@ -110,6 +110,15 @@ def failed_items(exc: TransactWriteError, labels: Sequence[str]) -> set[str]:
     }
 
 
+def cancelled_item(exc: TransactWriteError, labels: Sequence[str], label: str) -> RawItem | None:
+    """The item as it was when ``label``'s condition failed, when that operation asked for it
+    (``return_values="ALL_OLD"``) and the item existed; labels in PynamoDB's send order."""
+    reasons = exc.cancellation_reasons or []
+    position = list(labels).index(label)
+    reason = reasons[position] if position < len(reasons) else None
+    return reason.raw_item if reason is not None else None
+
+
 @dataclass(frozen=True)
 class BatchRead:
     """One table's part of a multi-table BatchGetItem.

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.connections import repository as connections
-from chalicelib.core.clock import utc_now
+from chalicelib.connections.service import user_on_connection
 from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated
 from chalicelib.core.observability import logger
 from chalicelib.core.schema import validate_input
@@ -28,7 +27,7 @@ def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> N
     frame: Any = None
     try:
         frame = _parse(body)
-        user_id = connections.user_of(connection_id, utc_now())
+        user_id = user_on_connection(connection_id)
         if user_id is None:
             raise NotAuthenticated("this connection is not signed in any more; reconnect")
         if frame["action"] == "send":

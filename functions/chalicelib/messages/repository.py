@@ -27,11 +27,19 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import iso
-from chalicelib.core.dynamodb import BaseMeta, FromSettings, failed_items, transact
-from chalicelib.core.errors import DependencyUnavailable, InvalidInput
+from chalicelib.core.dynamodb import (
+    BaseMeta,
+    FromSettings,
+    cancelled_item,
+    failed_items,
+    transact,
+)
+from chalicelib.core.errors import DependencyUnavailable, InvalidInput, NotFound
 from chalicelib.core.ids import new_ulid
+from chalicelib.core.memo import BoundedMemo
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.messages.domain import ConversationSummary, Draft, Message, Sent
+from chalicelib.users import repository as users
 
 # Sends to one conversation race on its counter; a loser reads it again and retries.
 SEND_ATTEMPTS = 30
@@ -144,20 +152,29 @@ def _send_key(conversation_id: str, sender_id: str, client_id: str) -> str:
 # Sending ------------------------------------------------------------------------------------
 
 
+SEND_ITEMS = ("recipient", "send", "message", "counter", "sender_inbox", "recipient_inbox")
+
+# The last seq this Lambda stored per conversation: the next send's first guess, so a warm
+# Lambda sends with one request. A stale guess costs one cancelled transaction, whose
+# cancellation reason carries the counter as it is.
+_last_seq_stored: BoundedMemo[str, int] = BoundedMemo(capacity=10_000)
+
+
 def append_message(draft: Draft, now: datetime) -> Sent:
     """Store the draft as the conversation's next message, once per ``client_id``.
 
     One TransactWriteItems, all or nothing:
 
+    0. a check that the recipient exists (``NotFound`` otherwise);
     1. the send item ``(conversation, sender, client_id) -> seq``, only if it does not exist;
     2. the message at ``seq``, only if that slot is free;
-    3. the conversation's counter, ``ADD last_seq 1``, only if it still holds ``seq - 1``
-       (the value read just before);
+    3. the conversation's counter, set to ``seq`` only if it still holds ``seq - 1``;
     4. and 5. both members' inbox items: the latest message, and the sender's read pointer.
 
-    A transaction cannot return what an update wrote, so the seq is read first and the
-    counter's condition makes the reservation exact: a concurrent send that took ``seq``
-    first cancels this one, which reads the counter again and retries. A crash anywhere
+    A transaction cannot return what an update wrote, so the seq is guessed first: the last
+    one this Lambda stored, or else the counter read just before. The counter's condition
+    makes the reservation exact: a concurrent send that took ``seq`` first cancels this one,
+    and the cancellation returns the counter's current value to retry with. A crash anywhere
     leaves either all five writes or none, so no seq is ever skipped and no retry stores a
     second copy: a resend's send item condition fails, and the first message is returned.
 
@@ -166,8 +183,10 @@ def append_message(draft: Draft, now: datetime) -> Sent:
     send_key = _send_key(draft.conversation_id, draft.sender_id, draft.client_id)
     # Stored with milliseconds: what is returned now equals what is read back later.
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    last_seq = _last_seq_stored.get(draft.conversation_id)
     for attempt in range(SEND_ATTEMPTS):
-        last_seq = _last_seq(draft.conversation_id)
+        if last_seq is None:
+            last_seq = _last_seq(draft.conversation_id)
         message = Message(
             message_id=new_ulid(now),
             conversation_id=draft.conversation_id,
@@ -178,24 +197,36 @@ def append_message(draft: Draft, now: datetime) -> Sent:
         )
         try:
             transact(lambda transaction, m=message: _build_send(transaction, draft, m, send_key))
+            _last_seq_stored.remember(draft.conversation_id, message.seq)
             return Sent(message, created=True)
         except TransactWriteError as exc:
-            failed = failed_items(
-                exc, ["send", "message", "counter", "sender_inbox", "recipient_inbox"]
-            )
+            failed = failed_items(exc, SEND_ITEMS)
             if "send" in failed:
                 stored = _message_sent_as(send_key)
                 if stored is not None:
                     return Sent(stored, created=False)
+            elif "recipient" in failed:
+                raise NotFound("no user with that id") from exc
             elif not failed & {"counter", "message"}:
                 raise DependencyUnavailable("could not send the message; retry shortly") from exc
-        # Another send took this seq: back off a little (jittered) and read the counter again.
+            last_seq = _counter_in(exc)
+        # Another send took this seq: back off a little (jittered), so that a sender on a
+        # winning streak cannot starve the others, and try the next one.
         time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311 - jitter
     raise DependencyUnavailable("too many messages at once in this conversation; retry shortly")
 
 
+def _counter_in(exc: TransactWriteError) -> int | None:
+    """The counter's value when the transaction was cancelled; None when unknown."""
+    raw = cancelled_item(exc, SEND_ITEMS, "counter")
+    if raw is None:
+        return None
+    return int(ConversationItem.from_raw_data(raw).last_seq or 0)
+
+
 def _build_send(transaction: TransactWrite, draft: Draft, message: Message, send_key: str) -> None:
     seq = message.seq
+    users.require_user(transaction, draft.recipient_id)
     transaction.save(
         MessageSendItem(send_key, conversation_id=draft.conversation_id, seq=seq),
         condition=MessageSendItem.send_key.does_not_exist(),
@@ -217,13 +248,16 @@ def _build_send(transaction: TransactWrite, draft: Draft, message: Message, send
         if seq > 1
         else ConversationItem.conversation_id.does_not_exist()
     )
-    transaction.update(
-        ConversationItem(draft.conversation_id),
-        actions=[
-            ConversationItem.last_seq.add(1),
-            ConversationItem.member_ids.set(sorted((draft.sender_id, draft.recipient_id))),
-        ],
+    # The condition pins the counter's value, so writing the whole item is the same as
+    # adding one to it (and cheaper for the embedded AWS to evaluate than an update).
+    transaction.save(
+        ConversationItem(
+            draft.conversation_id,
+            member_ids=sorted((draft.sender_id, draft.recipient_id)),
+            last_seq=seq,
+        ),
         condition=counter_condition,
+        return_values="ALL_OLD",
     )
     last = MessageAttribute(
         message_id=message.message_id,

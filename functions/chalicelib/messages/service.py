@@ -48,11 +48,10 @@ def send_message(
     caller instead. A resend of a stored ``client_id`` pushes the stored message again:
     delivery is at-least-once, and the first push may be what failed.
 
-    Yourself as ``to``: 400. An unknown recipient: 404.
+    Yourself as ``to``: 400. An unknown recipient: 404 (checked in the send's transaction).
     """
     if details.to == sender_id:
         raise InvalidInput("to: you cannot message yourself")
-    users.get_user(details.to)  # NotFound: 404
     draft = Draft(
         conversation_id=conversation_id_of(sender_id, details.to),
         sender_id=sender_id,

@@ -161,6 +161,12 @@ def create_user(user: User, email: str) -> None:
         raise AlreadyExists("this account was already created") from exc
 
 
+def require_user(transaction: TransactWrite, user_id: str) -> None:
+    """Make ``transaction`` fail unless the user exists (a ConditionCheck: it is sent before
+    the transaction's writes, so its cancellation reason comes first)."""
+    transaction.condition_check(UserItem, user_id, condition=UserItem.user_id.exists())
+
+
 def get_user(user_id: str) -> User:
     try:
         return _to_user(UserItem.get(user_id))
