@@ -14,6 +14,7 @@ work do not take turns on one interpreter lock.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 import subprocess
@@ -179,10 +180,18 @@ def _make_server(port: int) -> BaseWSGIServer:
     return make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler)
 
 
+def _freeze_startup_objects() -> None:
+    """Keep what startup made (moto's ~190 service modules and their botocore models) out of
+    the collector's sight: full collections over them stalled requests for 0.4-0.7 s."""
+    gc.collect()
+    gc.freeze()
+
+
 def _serve_for_parent(port: int) -> None:
     """The child process: serve until the parent closes our stdin (or dies, which closes it)."""
     server = _make_server(port)
     host, bound = server.server_address[:2]
+    _freeze_startup_objects()
 
     def stop_when_parent_goes() -> None:
         sys.stdin.read()
