@@ -21,8 +21,16 @@ _HASH_SIGNS = "#\uff03"  # '#' and the full-width number sign of CJK keyboards
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]{1,30})(?![\w.])")
 
 
-def _is_tag_character(char: str) -> bool:
+def is_tag_character(char: str) -> bool:
+    """Letters, digits, underscores and combining marks, in any script: what a tag (and a
+    searchable word) is made of."""
     return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+
+
+def normalise_tag(text: str) -> str:
+    """How tags are compared and stored (NFC lower case); search normalises queries the same
+    way, so a tag typed any way finds the stored one."""
+    return unicodedata.normalize("NFC", text).lower()
 
 
 def hashtags(text: str) -> list[str]:
@@ -35,12 +43,12 @@ def hashtags(text: str) -> list[str]:
             continue
         before = text[index - 1] if index else ""
         start = stop = index + 1
-        while stop < end and _is_tag_character(text[stop]):
+        while stop < end and is_tag_character(text[stop]):
             stop += 1
         index = max(stop, index + 1)
-        if before and (_is_tag_character(before) or before == "&"):
+        if before and (is_tag_character(before) or before == "&"):
             continue
-        tag = unicodedata.normalize("NFC", text[start:stop]).lower()
+        tag = normalise_tag(text[start:stop])
         if tag and len(tag) <= MAX_HASHTAG_LENGTH:
             found.setdefault(tag, None)
     return list(found)
