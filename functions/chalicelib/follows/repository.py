@@ -6,12 +6,17 @@
 - "whom does A follow", newest first: Query on the ``following_by_time`` LSI.
 The counters on both users change in the same transaction as the edge, conditioned on the
 edge's existence, so they stay equal to the edges stored however many requests race.
+
+Follow requests (``requests_repository``) become edges here: a request is stored with its
+notification only while the target is private and no edge exists, and an approval deletes
+the request and its notification in the transaction that makes the edge, so a request and
+an edge never exist for one pair at once, and an approval counts once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
@@ -26,12 +31,17 @@ from chalicelib.core.dynamodb import (
     BatchRead,
     FromSettings,
     RawItem,
+    batch_get,
     batch_read,
     failed_items,
     transact,
 )
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import requests_repository as requests
+from chalicelib.follows.domain import FollowRequest, RequestOutcome
+from chalicelib.notifications import repository as notifications
+from chalicelib.notifications.domain import Notification
 from chalicelib.users import repository as users
 from chalicelib.users.domain import Relationship
 
@@ -80,14 +90,19 @@ class FollowItem(Model):
 
 def add_follow(follower_id: str, followee_id: str, at: datetime) -> bool:
     """Store the edge and count it; False when it already existed (nothing changes)."""
+    return _change_edge(
+        lambda transaction: _add_edge(transaction, follower_id, followee_id, at),
+        ["edge", "follower", "followee"],
+    )
+
+
+def _add_edge(transaction: TransactWrite, follower_id: str, followee_id: str, at: datetime) -> None:
+    """The follow itself: the edge (a put, unless it exists) and both counters (updates, on
+    users that exist). Every way an edge is made (a follow, an approval) goes through here."""
     edge = FollowItem(follower_id, followee_id, followed_at=iso(at))
-
-    def build(transaction: TransactWrite) -> None:
-        transaction.save(edge, condition=FollowItem.follower_id.does_not_exist())
-        users.add_count_changes(transaction, follower_id, following_count=1)
-        users.add_count_changes(transaction, followee_id, follower_count=1)
-
-    return _change_edge(build, ["edge", "follower", "followee"])
+    transaction.save(edge, condition=FollowItem.follower_id.does_not_exist())
+    users.add_count_changes(transaction, follower_id, following_count=1)
+    users.add_count_changes(transaction, followee_id, follower_count=1)
 
 
 def remove_follow(follower_id: str, followee_id: str) -> bool:
@@ -117,25 +132,35 @@ def _change_edge(build: Callable[[TransactWrite], None], labels: list[str]) -> b
 
 
 def relationship(viewer_id: str, user_id: str) -> Relationship:
-    """Both directions between two users in one BatchGetItem."""
-    try:
-        edges = {
-            (item.follower_id, item.followee_id)
-            for item in FollowItem.batch_get(
-                [(viewer_id, user_id), (user_id, viewer_id)],
-                attributes_to_get=["follower_id", "followee_id"],
-            )
-        }
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not read the follow graph; retry shortly") from exc
+    """Both directions between two users, and the viewer's pending request to follow the
+    user, in one BatchGetItem (three keys over two tables)."""
+    found = batch_get(
+        [
+            edge_reads(viewer_id, [user_id]),
+            edge_reads(user_id, [viewer_id]),
+            requests.request_reads([(user_id, viewer_id)]),
+        ]
+    )
+    edges = {
+        (item.follower_id, item.followee_id)
+        for item in (FollowItem.from_raw_data(raw) for raw in found[FollowItem.Meta.table_name])
+    }
+    asked = requests.requests_found(found)
     return Relationship(
-        followed_by_me=(viewer_id, user_id) in edges, follows_me=(user_id, viewer_id) in edges
+        followed_by_me=(viewer_id, user_id) in edges,
+        follows_me=(user_id, viewer_id) in edges,
+        follow_requested_by_me=(user_id, viewer_id) in asked,
     )
 
 
-def is_following(follower_id: str, followee_id: str) -> bool:
+def is_following(follower_id: str, followee_id: str, consistent: bool = False) -> bool:
     try:
-        FollowItem.get(follower_id, followee_id, attributes_to_get=["follower_id"])
+        FollowItem.get(
+            follower_id,
+            followee_id,
+            attributes_to_get=["follower_id"],
+            consistent_read=consistent,
+        )
         return True
     except FollowItem.DoesNotExist:
         return False
@@ -197,3 +222,88 @@ def edge_reads(follower_id: str, followee_ids: Iterable[str]) -> BatchRead:
 def followee_from_raw(raw: RawItem) -> str:
     """The followee of an edge that ``edge_reads`` found."""
     return FollowItem.from_raw_data(raw).followee_id
+
+
+# --- follow requests ---------------------------------------------------------------------
+
+
+def request_follow(request: FollowRequest, notice: Notification, ttl: timedelta) -> RequestOutcome:
+    """Store a pending request and its notification together, only while the target is
+    private and the requester does not follow it.
+
+    Returns DONE when stored; EXISTS when a request was pending already (nothing changes, so
+    asking twice notifies once); FOLLOWING when an edge exists; NOT_PRIVATE when the target
+    is public (now): the caller follows at once instead. NotFound when there is no target.
+    """
+
+    def build(transaction: TransactWrite) -> None:
+        users.require_private(transaction, request.target_id)
+        transaction.condition_check(
+            FollowItem,
+            request.requester_id,
+            request.target_id,
+            condition=FollowItem.follower_id.does_not_exist(),
+        )
+        requests.add_request(transaction, request)
+        notifications.add_store(transaction, notice, ttl)
+
+    try:
+        transact(build)
+        return RequestOutcome.DONE
+    except TransactWriteError as exc:
+        failed = failed_items(exc, ["account", "edge", "request", "notification"])
+        if "edge" in failed:
+            return RequestOutcome.FOLLOWING
+        if "account" in failed:
+            if not users.user_exists(request.target_id):
+                raise NotFound("no user with that id") from exc
+            return RequestOutcome.NOT_PRIVATE
+        if "request" in failed:
+            return RequestOutcome.EXISTS
+        raise DependencyUnavailable("could not ask to follow; retry shortly") from exc
+
+
+def approve_request(request: FollowRequest, notice: Notification, at: datetime) -> RequestOutcome:
+    """Turn exactly this request into a follow, in one transaction: the request and its
+    notification go, the edge and both counters come, as ``add_follow`` makes them.
+
+    Returns DONE when this call approved it; CHANGED when the request is gone or was made
+    again meanwhile (read it again); FOLLOWING when the requester followed already (then the
+    request is discarded, and the follow counted once). NotFound when a user is gone.
+    """
+
+    def build(transaction: TransactWrite) -> None:
+        requests.add_removal(transaction, request)
+        notifications.add_withdrawal(transaction, notice)
+        _add_edge(transaction, request.requester_id, request.target_id, at)
+
+    try:
+        transact(build)
+        return RequestOutcome.DONE
+    except TransactWriteError as exc:
+        failed = failed_items(exc, ["request", "notification", "edge", "follower", "followee"])
+        if "request" in failed:
+            return RequestOutcome.CHANGED
+        if "edge" in failed:
+            discard_request(request, notice)
+            return RequestOutcome.FOLLOWING
+        if "follower" in failed or "followee" in failed:
+            raise NotFound("no user with that id") from exc
+        raise DependencyUnavailable("could not approve the request; retry shortly") from exc
+
+
+def discard_request(request: FollowRequest, notice: Notification) -> RequestOutcome:
+    """Delete exactly this request and its notification (declined, or withdrawn by the
+    requester). DONE when this call deleted it; CHANGED when it is gone or was made again."""
+
+    def build(transaction: TransactWrite) -> None:
+        requests.add_removal(transaction, request)
+        notifications.add_withdrawal(transaction, notice)
+
+    try:
+        transact(build)
+        return RequestOutcome.DONE
+    except TransactWriteError as exc:
+        if "request" in failed_items(exc, ["request", "notification"]):
+            return RequestOutcome.CHANGED
+        raise DependencyUnavailable("could not remove the request; retry shortly") from exc

@@ -31,8 +31,8 @@ class NotificationType(StrEnum):
     LIKE = "like"
     COMMENT = "comment"
     FOLLOW = "follow"
-    # A request to follow a private account. The contract names it; nothing makes one yet,
-    # as follows have no pending state (a follow edge is always a follow).
+    # A request to follow a private account (a follow_requests item). Approving or declining
+    # it withdraws this; an approval then makes a follow edge, which tells its FOLLOW.
     FOLLOW_REQUEST = "follow_request"
     MENTION = "mention"
 
@@ -113,6 +113,20 @@ def follow_notifications(edge: Mapping[str, Any]) -> list[Notification]:
                 type=NotificationType.FOLLOW,
                 actor_id=_text(edge, "follower_id"),
                 created_at=_time(edge, "followed_at"),
+            )
+        ]
+    )
+
+
+def follow_request_notifications(request: Mapping[str, Any]) -> list[Notification]:
+    """A follow request tells the private account who asked to follow it."""
+    return _for_others(
+        [
+            Notification(
+                recipient_id=_text(request, "target_id"),
+                type=NotificationType.FOLLOW_REQUEST,
+                actor_id=_text(request, "requester_id"),
+                created_at=_time(request, "requested_at"),
             )
         ]
     )

@@ -21,6 +21,7 @@ from pynamodb.exceptions import (
     UpdateError,
 )
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import epoch_seconds, iso
 from chalicelib.core.dynamodb import BaseMeta, FromSettings
@@ -74,12 +75,8 @@ def _expiry(notification: Notification, ttl: timedelta) -> int:
     return epoch_seconds(created + ttl)
 
 
-def store_notification(notification: Notification, ttl: timedelta) -> bool:
-    """Store it unless it is already stored; True when this call stored it.
-
-    The key comes from the source item, so a redelivered record finds its notification there.
-    """
-    item = NotificationItem(
+def _item(notification: Notification, ttl: timedelta) -> NotificationItem:
+    return NotificationItem(
         notification.recipient_id,
         notification.key,
         type=notification.type.value,
@@ -89,6 +86,14 @@ def store_notification(notification: Notification, ttl: timedelta) -> bool:
         comment_id=notification.comment_id,
         expires_at=_expiry(notification, ttl),
     )
+
+
+def store_notification(notification: Notification, ttl: timedelta) -> bool:
+    """Store it unless it is already stored; True when this call stored it.
+
+    The key comes from the source item, so a redelivered record finds its notification there.
+    """
+    item = _item(notification, ttl)
     try:
         item.save(condition=NotificationItem.notification_key.does_not_exist())
         return True
@@ -96,6 +101,19 @@ def store_notification(notification: Notification, ttl: timedelta) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise DependencyUnavailable("could not store a notification") from exc
+
+
+def add_store(transaction: TransactWrite, notification: Notification, ttl: timedelta) -> None:
+    """Store the notification as part of its source item's own transaction (follow requests,
+    which have no stream): it exists exactly when the source item does. Unconditional, as
+    its key comes from the source item: storing it again writes the same item."""
+    transaction.save(_item(notification, ttl))
+
+
+def add_withdrawal(transaction: TransactWrite, notification: Notification) -> None:
+    """Delete the notification as part of the transaction that removes its source item;
+    one already gone (expired) changes nothing."""
+    transaction.delete(NotificationItem(notification.recipient_id, notification.key))
 
 
 def delete_notification(recipient_id: str, key: str) -> None:

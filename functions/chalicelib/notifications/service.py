@@ -65,6 +65,17 @@ def forget_post(post: PostOf) -> int:
     return len(keys)
 
 
+def notification_ttl() -> timedelta:
+    """How long a notification lasts, for features that store one in their own transaction."""
+    return _ttl()
+
+
+def deliver(stored: Iterable[Notification], pusher: NotificationPusher) -> None:
+    """Push notifications a feature stored in its own transaction (follow requests), as
+    ``record_change`` pushes what it stores: best effort, never raises."""
+    _push(list(stored), pusher)
+
+
 def _push(stored: list[Notification], pusher: NotificationPusher) -> None:
     """Best effort: the notifications are stored, so a failure here only costs liveness."""
     if not stored:

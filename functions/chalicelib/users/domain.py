@@ -37,3 +37,5 @@ class Relationship:
 
     followed_by_me: bool = False
     follows_me: bool = False
+    # The viewer asked to follow this private account and has not been approved yet.
+    follow_requested_by_me: bool = False

@@ -40,4 +40,5 @@ def render_profile(user: User, relationship: Relationship) -> dict[str, Any]:
         "post_count": user.post_count,
         "followed_by_me": relationship.followed_by_me,
         "follows_me": relationship.follows_me,
+        "follow_requested_by_me": relationship.follow_requested_by_me,
     }
