@@ -13,7 +13,7 @@ API_PORT ?= 8000
 WS_PORT ?= 8001
 PYTEST_ARGS ?=
 
-.PHONY: run test unit integration e2e lint format bench layer clean
+.PHONY: run test unit integration e2e lint format bench layer deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install it (the Lambda runtime) and retry" >&2; exit 1; }
@@ -46,7 +46,8 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Benchmarks with their goals; exits non-zero when one is missed. BENCH=media runs only that one.
+# Benchmarks with their goals; exits non-zero when one is missed. BENCH=media runs only that one
+# (media, feed, dms, imports: each function's import time at init and the size it carries).
 bench: $(STAMP)
 	$(PY) -m tests.benchmarks $(BENCH)
 
@@ -54,6 +55,17 @@ bench: $(STAMP)
 layer: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make layer NAME=<layer>, one of: $$(ls layers/*/requirements.txt | cut -d/ -f2)" >&2; exit 2; }
 	$(PY) -m layers.build $(NAME)
+
+# Deploy a stage to the AWS account your credentials name (README, "Deploying to AWS"):
+# make deploy STAGE=prod [OPENSEARCH=1] [AWS_PROFILE=...] [AWS_REGION=...]
+deploy: $(STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<name> [OPENSEARCH=1]" >&2; exit 2; }
+	$(PY) -m infrastructure.deploy deploy --stage $(STAGE) $(if $(OPENSEARCH),--opensearch)
+
+# Delete a stage with all its data; asks for the stage name first unless YES=1.
+destroy: $(STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=<name> [YES=1]" >&2; exit 2; }
+	$(PY) -m infrastructure.deploy destroy --stage $(STAGE) $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,25 +1,33 @@
-"""Wiring only: the Chalice app, its middleware, and one blueprint per feature."""
+"""Wiring only: the Chalice app, its middleware, one blueprint per feature, and the event
+handlers (functions other than the REST API) with what triggers each."""
 
 import boto3
-from chalice import Chalice
+from chalice import Chalice, Rate
 from chalicelib.api.health import health_api
 from chalicelib.api.middleware import register_middleware
 from chalicelib.auth.routes import auth_api
 from chalicelib.connections import handlers as websocket
-from chalicelib.feed.handlers import feed_jobs
+from chalicelib.core.config import get_settings
+from chalicelib.feed import handlers as feed_handlers
 from chalicelib.feed.routes import feed_api
 from chalicelib.follows.routes import follows_api
-from chalicelib.media.handlers import media_events
+from chalicelib.media import handlers as media_handlers
+from chalicelib.media.domain import UPLOADS_PREFIX
 from chalicelib.media.routes import media_api
 from chalicelib.messages.routes import messages_api
 from chalicelib.notifications.routes import notifications_api
 from chalicelib.posts.routes import posts_api
-from chalicelib.stories.handlers import stories_jobs
+from chalicelib.reports.routes import reports_api
+from chalicelib.saved.routes import saved_api
+from chalicelib.search.routes import search_api
+from chalicelib.stories import handlers as story_handlers
 from chalicelib.stories.routes import stories_api
-from chalicelib.streams.handlers import stream_handlers
+from chalicelib.streams import handlers as streams
 from chalicelib.users.routes import users_api
 
 app = Chalice(app_name="shutter")
+# Chalice deploys WebSocket APIs only when the app opts in to the feature.
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.websocket_api.session = boto3.session.Session()
 
 app.register_blueprint(health_api)
@@ -27,18 +35,47 @@ app.register_blueprint(auth_api)
 app.register_blueprint(users_api)
 app.register_blueprint(follows_api)
 app.register_blueprint(media_api)
-app.register_blueprint(media_events)
 app.register_blueprint(posts_api)
-app.register_blueprint(stream_handlers)
 app.register_blueprint(notifications_api)
 app.register_blueprint(feed_api)
-app.register_blueprint(feed_jobs)
 app.register_blueprint(messages_api)
 app.register_blueprint(stories_api)
-app.register_blueprint(stories_jobs)
+app.register_blueprint(search_api)
+app.register_blueprint(saved_api)
+app.register_blueprint(reports_api)
 register_middleware(app)  # last: it wraps the routes registered above
 
-# Lambda finds each handler as app.<function name>, so these names must match the functions'.
+# Every function but the REST API's is registered here, on the app, and Lambda finds each as
+# app.<function name>, so these names must match the functions'. Lambda runs a handler
+# registered on a blueprint from the blueprint's own module, never importing this file: the
+# middleware would not wrap it, and Blueprint.current_app would be unset (aws/chalice#1566).
 connect = app.on_ws_connect()(websocket.connect)
 disconnect = app.on_ws_disconnect()(websocket.disconnect)
 message = app.on_ws_message()(websocket.message)
+
+settings = get_settings()
+process_upload = app.on_s3_event(
+    bucket=settings.media_bucket, events=["s3:ObjectCreated:*"], prefix=UPLOADS_PREFIX
+)(media_handlers.process_upload)
+users_stream = app.on_dynamodb_record(settings.users_stream_arn, **streams.BATCH)(
+    streams.users_stream
+)
+follows_stream = app.on_dynamodb_record(settings.follows_stream_arn, **streams.BATCH)(
+    streams.follows_stream
+)
+posts_stream = app.on_dynamodb_record(settings.posts_stream_arn, **streams.BATCH)(
+    streams.posts_stream
+)
+likes_stream = app.on_dynamodb_record(settings.likes_stream_arn, **streams.BATCH)(
+    streams.likes_stream
+)
+comments_stream = app.on_dynamodb_record(settings.comments_stream_arn, **streams.BATCH)(
+    streams.comments_stream
+)
+stories_stream = app.on_dynamodb_record(settings.stories_stream_arn, **streams.BATCH)(
+    streams.stories_stream
+)
+fanout_worker = app.on_sqs_message(queue=settings.fanout_queue, batch_size=1)(
+    feed_handlers.fanout_worker
+)
+sweep_stories = app.schedule(Rate(1, unit=Rate.MINUTES))(story_handlers.sweep_stories)

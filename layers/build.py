@@ -15,6 +15,7 @@ import argparse
 import compileall
 import os
 import py_compile
+import re
 import shutil
 import stat
 import subprocess
@@ -28,8 +29,19 @@ PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 EXTENSION_TAG = "cpython-312-x86_64-linux-gnu"
 # Lambda unpacks layers into /opt; python/ inside is on sys.path.
 LAMBDA_LAYER_PATH = "/opt/python"
+# The python3.12 runtime has boto3 and what it depends on. A copy in a layer or a package
+# would shadow them for the runtime's botocore too (pip may pick versions botocore refuses).
+RUNTIME_PROVIDED = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+)
 # A fixed time for every zip entry, so the same packages give the same zip (and deploys see
-# no change). The .pyc files do not compare timestamps (see _compile), so nothing needs them.
+# no change). The .pyc files do not compare timestamps (compile_bytecode), so none needs one.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
@@ -70,10 +82,12 @@ def build_layer(name: str, output_dir: Path | None = None) -> Path:
     archive.unlink(missing_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    _install_wheels(requirements, site_packages)
-    _strip(site_packages)
-    _check_extensions(site_packages)
-    _compile(site_packages)
+    install_wheels(requirements, site_packages)
+    for distribution in RUNTIME_PROVIDED:
+        remove_distribution(site_packages, distribution)
+    strip(site_packages)
+    check_extensions(site_packages)
+    compile_bytecode(site_packages, LAMBDA_LAYER_PATH)
     _zip(site_packages, archive)
 
     unzipped = sum(path.stat().st_size for path in site_packages.rglob("*") if path.is_file())
@@ -84,7 +98,8 @@ def build_layer(name: str, output_dir: Path | None = None) -> Path:
     return archive
 
 
-def _install_wheels(requirements: Path, target: Path) -> None:
+def install_wheels(requirements: Path, target: Path) -> None:
+    """Install ``requirements`` into ``target`` from manylinux wheels for the Lambda runtime."""
     platforms = [argument for platform in PLATFORMS for argument in ("--platform", platform)]
     command = [
         sys.executable, "-m", "pip", "install",
@@ -102,7 +117,31 @@ def _install_wheels(requirements: Path, target: Path) -> None:
         raise LayerBuildError(f"pip could not install {requirements} as manylinux wheels")
 
 
-def _strip(site_packages: Path) -> None:
+def remove_distribution(site_packages: Path, name: str) -> bool:
+    """Delete an installed distribution's files (as listed in its RECORD); True if it was there."""
+    wanted = re.sub(r"[-_.]+", "_", name).lower()
+    removed = False
+    for info in site_packages.glob("*.dist-info"):
+        if info.name.split("-")[0].lower() != wanted:
+            continue
+        record = info / "RECORD"
+        top_levels = set()
+        for row in record.read_text().splitlines() if record.is_file() else []:
+            relative = row.split(",", 1)[0]
+            if relative and not relative.startswith(".."):
+                top_levels.add(Path(relative).parts[0])
+        for entry in top_levels:
+            path = site_packages / entry
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        shutil.rmtree(info, ignore_errors=True)
+        removed = True
+    return removed
+
+
+def strip(site_packages: Path) -> None:
     """Drop what the runtime never reads: cached bytecode (compiled afresh below), packages'
     own test suites, and the console scripts pip writes for the build host."""
     for directory in sorted(site_packages.rglob("*"), reverse=True):
@@ -111,7 +150,7 @@ def _strip(site_packages: Path) -> None:
     shutil.rmtree(site_packages / "bin", ignore_errors=True)
 
 
-def _check_extensions(site_packages: Path) -> None:
+def check_extensions(site_packages: Path) -> None:
     wrong = [
         path.relative_to(site_packages).as_posix()
         for path in site_packages.rglob("*.so")
@@ -121,13 +160,14 @@ def _check_extensions(site_packages: Path) -> None:
         raise LayerBuildError(f"extensions built for another Python or platform: {wrong}")
 
 
-def _compile(site_packages: Path) -> None:
+def compile_bytecode(site_packages: Path, runtime_path: str) -> None:
+    """Compile every module under ``site_packages`` as Lambda will find it at ``runtime_path``."""
     # Unchecked hash-based .pyc: used as they are, without comparing the source's timestamp,
     # which a zip (2-second resolution) and a layer's extraction would not keep anyway. The
-    # paths inside are where Lambda unpacks the layer, for tracebacks, not this build's.
+    # paths inside are where Lambda unpacks the code, for tracebacks, not this build's.
     compiled = compileall.compile_dir(
         site_packages,
-        ddir=LAMBDA_LAYER_PATH,
+        ddir=runtime_path,
         quiet=1,
         workers=0,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,

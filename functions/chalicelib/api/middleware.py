@@ -21,7 +21,7 @@ from chalicelib.api.errors import error_response
 from chalicelib.api.requests import CALLER_KEY
 from chalicelib.auth.tokens import caller_from_authorization
 from chalicelib.core.errors import DomainError
-from chalicelib.core.observability import logger, register_observability, tracer
+from chalicelib.core.observability import annotate_trace, logger, register_observability
 
 
 def is_public(resource_path: str) -> bool:
@@ -35,7 +35,7 @@ def authenticate(request: Request, get_response: Callable[[Request], Response]) 
             verified = caller_from_authorization(request.headers.get("authorization"))
             request.context.setdefault("authorizer", {})[CALLER_KEY] = verified
             logger.append_keys(user_id=verified.user_id)
-            tracer.put_annotation(key="user_id", value=verified.user_id)
+            annotate_trace("user_id", verified.user_id)
         return get_response(request)
     except DomainError as error:
         return _answer(error)

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+import os
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 SERVICE = "shutter"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="Shutter", service=SERVICE)
+
+# Traces are made only where something receives them: a stage deployed with X-Ray on
+# ("xray": true in chalice.json) gets POWERTOOLS_TRACE_DISABLED=false from the deploy step.
+# Everywhere else the X-Ray SDK is not even imported; its import alone is about 120 ms of
+# every cold start. Powertools' own switch, read as Powertools reads it, but off by default.
+TRACING = os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").strip().lower() in ("false", "0")
+
+tracer: Tracer | None = None
+if TRACING:
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE)
+
+
+def annotate_trace(key: str, value: str) -> None:
+    """Index the current trace by ``key`` (a no-op when tracing is off)."""
+    if tracer is not None:
+        tracer.put_annotation(key=key, value=value)
 
 
 def register_observability(app: Chalice) -> None:
@@ -26,5 +49,6 @@ def register_observability(app: Chalice) -> None:
             )
         )
     )
-    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+    if tracer is not None:
+        app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
     app.register_middleware(ConvertToMiddleware(metrics.log_metrics))

@@ -26,9 +26,13 @@ PlainText = Annotated[str, AfterValidator(_printable)]
 
 
 class StrictInput(BaseModel):
-    """Base of every request body: no coercion ("1" is not 1), no unknown fields."""
+    """Base of every request body: no coercion ("1" is not 1), no unknown fields.
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    Each model builds its validator on first use (``defer_build``), not at import: a cold
+    start then pays only for the bodies that container actually parses.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
