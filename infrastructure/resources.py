@@ -99,6 +99,35 @@ class Stack:
     queues: tuple[Queue, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class SearchDomain:
+    """An Amazon OpenSearch Service domain for search, optional: without one, search runs on
+    the DynamoDB tables above. Not made by the provisioner (a domain takes 15-30 minutes
+    and bills by the hour whether used or not); ops create it from this description and set
+    ``OPENSEARCH_ENDPOINT`` on the functions. The app creates its indexes on first write.
+    """
+
+    family: str = "search"
+    engine_version: str = "OpenSearch_2.19"
+    # The smallest size worth running in production: two nodes in two Availability Zones,
+    # so an index's replica survives losing one. t3.small.search is for trying it out only.
+    instance_type: str = "m6g.large.search"
+    instance_count: int = 2
+    zone_awareness: bool = True
+    volume_type: str = "gp3"
+    volume_size_gb: int = 20
+    # Requests must be SigV4-signed by the functions' role; nothing else reaches it.
+    https_only: bool = True
+    encryption_at_rest: bool = True
+    node_to_node_encryption: bool = True
+    # The functions' role needs these on arn:aws:es:<region>:<account>:domain/<name>/*.
+    actions: tuple[str, ...] = ("es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut")
+    env_var: str = "OPENSEARCH_ENDPOINT"
+
+
+OPENSEARCH_DOMAIN = SearchDomain()
+
+
 def resource_name(stage: str, family: str) -> str:
     return f"{APP_NAME}-{stage}-{family}"
 
@@ -147,6 +176,25 @@ STACK = Stack(
             ),
             stream="NEW_AND_OLD_IMAGES",
             purpose="the follow graph; the stream drives feed backfill and notifications",
+        ),
+        Table(
+            family="follow_requests",
+            hash_key=Attribute("target_id"),  # the private account asked
+            range_key=Attribute("requester_id"),
+            indexes=(
+                # A target's pending requests by time: newest first for the list, oldest
+                # first when an account going public approves them. Local, so it can be
+                # read consistently.
+                Index(
+                    "requests_by_time",
+                    hash_key=Attribute("target_id"),
+                    range_key=Attribute("requested_at"),
+                    local=True,
+                ),
+            ),
+            # No stream: the request's notification is written in the request's own
+            # transaction (a stream would need a Lambda of its own in chalice.json).
+            purpose="pending requests to follow private accounts; approval makes the edge",
         ),
         Table(
             family="connections",
@@ -268,6 +316,77 @@ STACK = Stack(
             hash_key=Attribute("due_hour"),
             range_key=Attribute("purge_key"),  # "<due_at>#<media_id>"
             purpose="expired stories' media to delete, bucketed by the hour it falls due",
+        ),
+        # Search's DynamoDB index (chalicelib/search/dynamodb_adapter.py), the default; a
+        # stage with OPENSEARCH_ENDPOINT set searches on Amazon OpenSearch instead (see
+        # OPENSEARCH_DOMAIN below) and leaves these empty.
+        Table(
+            family="search_names",
+            hash_key=Attribute("user_id"),
+            range_key=Attribute("term"),
+            indexes=(
+                # "<term>\n<user_id>" keyed by the term's first character: a username or
+                # full-name prefix is one begins_with Query.
+                Index(
+                    "names_by_prefix",
+                    hash_key=Attribute("name_bucket"),
+                    range_key=Attribute("name_key"),
+                    projection="ALL",
+                ),
+            ),
+            purpose="one item per (user, name term): username, full name and its words",
+        ),
+        Table(
+            family="search_hashtags",
+            hash_key=Attribute("tag"),
+            indexes=(
+                Index(
+                    "hashtags_by_prefix",
+                    hash_key=Attribute("tag_bucket"),
+                    range_key=Attribute("tag"),
+                    projection="ALL",
+                ),
+            ),
+            purpose="hashtags and their post counts, found by prefix",
+        ),
+        Table(
+            family="search_terms",
+            hash_key=Attribute("term"),  # "tag:<tag>" or "word:<word>"
+            range_key=Attribute("post_key"),  # "<created_at>#<post_id>": newest first
+            purpose="posts by hashtag and by caption or place word: hashtag pages, post search",
+        ),
+        Table(
+            family="saved_posts",
+            hash_key=Attribute("user_id"),
+            range_key=Attribute("post_id"),
+            indexes=(
+                Index(
+                    "saved_by_time",
+                    hash_key=Attribute("user_id"),
+                    range_key=Attribute("saved_key"),  # "<saved_at>#<post_id>"
+                    local=True,
+                ),
+            ),
+            purpose="posts each user saved, listed most recently saved first",
+        ),
+        Table(
+            family="reports",
+            hash_key=Attribute("report_key"),  # "<target_type>#<target_id>#<reporter_id>"
+            indexes=(
+                Index(
+                    "open_reports",
+                    hash_key=Attribute("queue"),
+                    range_key=Attribute("queued_key"),  # "<created_at>#<report_id>"
+                    projection="ALL",
+                ),
+            ),
+            purpose="reports of posts, comments, users and messages; open ones form the queue",
+        ),
+        Table(
+            family="rate_limits",
+            hash_key=Attribute("counter_key"),  # "<user_id>#<action>#<window start>"
+            ttl_attribute="expires_at",
+            purpose="per-user write counters, one per action and window (chalicelib/limits)",
         ),
         Table(
             family="conversations",

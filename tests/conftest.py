@@ -101,3 +101,18 @@ def make_ready_media(chalice_app, client: Client):  # type: ignore[no-untyped-de
         return upload_ready_media(client, chalice_app, account, purpose)
 
     return make
+
+
+@pytest.fixture
+def websocket_api(chalice_app, monkeypatch):  # type: ignore[no-untyped-def]
+    """Every push of messages goes to a fake sender, over the real connections table."""
+    import chalicelib.connections.handlers as handlers
+    from chalicelib.messages import routes
+    from chalicelib.notifications.push import WebSocketPusher
+
+    from tests.support import FakeWebsocketApi
+
+    fake = FakeWebsocketApi()
+    monkeypatch.setattr(routes, "message_pusher", lambda **_: WebSocketPusher(fake))
+    monkeypatch.setattr(handlers, "message_pusher", lambda **_: WebSocketPusher(fake))
+    return fake

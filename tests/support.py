@@ -155,3 +155,52 @@ def png_header_only(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\0" * 1024))
         + chunk(b"IEND", b"")
     )
+
+
+class FakeWebsocketApi:
+    """Stands in for Chalice's ``WebsocketAPI``: records sends; some connections are gone,
+    and with ``fail`` every send raises, as an unreachable management API would."""
+
+    def __init__(self, gone: set[str] | None = None, fail: bool = False) -> None:
+        self.gone = gone or set()
+        self.fail = fail
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self, connection_id: str, message: str) -> None:
+        from chalice import WebsocketDisconnectedError
+
+        if self.fail:
+            raise RuntimeError("the management API is unreachable")
+        if connection_id in self.gone:
+            raise WebsocketDisconnectedError(connection_id)
+        self.sent.append((connection_id, json.loads(message)))
+
+    def to(self, connection_id: str) -> list[dict[str, Any]]:
+        return [frame for sent_to, frame in self.sent if sent_to == connection_id]
+
+
+def open_connection(account: Account, name: str) -> str:
+    """Record an open WebSocket connection ``<user_id>-<name>`` of the account, as
+    ``$connect`` does; returns its id."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.connections import repository as connections
+
+    connection_id = f"{account.user_id}-{name}"
+    connections.save_connection(
+        connection_id, account.user_id, datetime.now(UTC), timedelta(hours=2)
+    )
+    return connection_id
+
+
+def send_frame(app: Any, connection_id: str, body: Any) -> None:
+    """Hand a client frame to the app's ``$default`` handler, as API Gateway would."""
+    import copy
+
+    from infrastructure.local_stack.lambda_runtime import LambdaContext
+
+    event = copy.deepcopy(load_event("wsMessageSend.json"))
+    event["requestContext"]["connectionId"] = connection_id
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    config = app.websocket_handlers["$default"]
+    app.handler_map[config.name](event, LambdaContext(config.name))

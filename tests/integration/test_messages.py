@@ -3,64 +3,23 @@ Lambda calls them, with the WebSocket sender stubbed (moto has no API Gateway to
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
-from chalice import WebsocketDisconnectedError
 from chalice.test import Client
 
-from infrastructure.local_stack.lambda_runtime import LambdaContext
-from tests.support import Account, DynamoDBCallCounter, load_event
-
-
-class FakeWebsocketApi:
-    """Stands in for Chalice's ``WebsocketAPI``: records sends; some connections are gone,
-    and with ``fail`` every send raises, as an unreachable management API would."""
-
-    def __init__(self, gone: set[str] | None = None, fail: bool = False) -> None:
-        self.gone = gone or set()
-        self.fail = fail
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, connection_id: str, message: str) -> None:
-        if self.fail:
-            raise RuntimeError("the management API is unreachable")
-        if connection_id in self.gone:
-            raise WebsocketDisconnectedError(connection_id)
-        self.sent.append((connection_id, json.loads(message)))
-
-    def to(self, connection_id: str) -> list[dict[str, Any]]:
-        return [frame for sent_to, frame in self.sent if sent_to == connection_id]
-
-
-@pytest.fixture
-def websocket_api(chalice_app, monkeypatch) -> FakeWebsocketApi:  # type: ignore[no-untyped-def]
-    """Every push of messages goes to a fake sender, over the real connections table."""
-    from chalicelib.messages import routes
-    from chalicelib.notifications.push import WebSocketPusher
-
-    fake = FakeWebsocketApi()
-    monkeypatch.setattr(routes, "message_pusher", lambda **_: WebSocketPusher(fake))
-    import chalicelib.connections.handlers as handlers
-
-    monkeypatch.setattr(handlers, "message_pusher", lambda **_: WebSocketPusher(fake))
-    return fake
-
-
-def open_connection(account: Account, name: str) -> str:
-    from chalicelib.connections import repository as connections
-
-    connection_id = f"{account.user_id}-{name}"
-    connections.save_connection(
-        connection_id, account.user_id, datetime.now(UTC), timedelta(hours=2)
-    )
-    return connection_id
+from tests.support import (
+    Account,
+    DynamoDBCallCounter,
+    FakeWebsocketApi,
+    load_event,
+    open_connection,
+    send_frame,
+)
 
 
 def send(client: Client, sender: Account, to: str, text: str = "hi", **extra: Any) -> Any:
@@ -71,14 +30,6 @@ def send(client: Client, sender: Account, to: str, text: str = "hi", **extra: An
 
 def history(client: Client, reader: Account, conversation_id: str, query: str = "") -> Any:
     return client.http.get(f"/conversations/{conversation_id}/messages{query}", headers=reader.auth)
-
-
-def frame(chalice_app, connection_id: str, body: Any) -> None:  # type: ignore[no-untyped-def]
-    event = copy.deepcopy(load_event("wsMessageSend.json"))
-    event["requestContext"]["connectionId"] = connection_id
-    event["body"] = body if isinstance(body, str) else json.dumps(body)
-    config = chalice_app.websocket_handlers["$default"]
-    chalice_app.handler_map[config.name](event, LambdaContext(config.name))
 
 
 def test_the_sample_message_event_matches_the_powertools_model() -> None:
@@ -345,10 +296,10 @@ def test_a_warm_send_frame_reads_nothing_before_its_one_transaction(
 ) -> None:  # type: ignore[no-untyped-def]
     alice, bob = make_account("alice"), make_account("bob")
     alice_phone, bob_phone = open_connection(alice, "phone"), open_connection(bob, "phone")
-    frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "1", "client_id": "w1"})  # fmt: skip
+    send_frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "1", "client_id": "w1"})  # fmt: skip
 
     with DynamoDBCallCounter() as calls:
-        frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "2", "client_id": "w2"})  # fmt: skip
+        send_frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "2", "client_id": "w2"})  # fmt: skip
 
     assert websocket_api.to(bob_phone)[-1]["message"]["seq"] == 2
     # One transaction, then one Query per member for their open connections.
@@ -423,7 +374,7 @@ def test_a_send_frame_acks_the_sender_and_reaches_every_other_connection_of_both
     bob_phone, bob_gone = open_connection(bob, "phone"), open_connection(bob, "closed-tab")
     websocket_api.gone.add(bob_gone)
 
-    frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "yo", "client_id": "f1"})  # fmt: skip
+    send_frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "yo", "client_id": "f1"})  # fmt: skip
 
     [ack] = websocket_api.to(alice_phone)
     assert ack["type"] == "ack" and ack["client_id"] == "f1"
@@ -435,7 +386,7 @@ def test_a_send_frame_acks_the_sender_and_reaches_every_other_connection_of_both
     assert connections.opened_connection(bob_phone).user_id == bob.user_id
     assert history(client, bob, message["conversation_id"]).json_body["items"] == [message]
 
-    frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "yo", "client_id": "f1"})  # fmt: skip
+    send_frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "yo", "client_id": "f1"})  # fmt: skip
     assert websocket_api.to(alice_phone)[-1] == ack  # the resend is acked with the same message
     assert len(history(client, bob, message["conversation_id"]).json_body["items"]) == 1
 
@@ -449,8 +400,12 @@ def test_a_read_frame_moves_the_pointer_and_tells_the_other_member(
     send(client, alice, bob.user_id, "and me")
     websocket_api.sent.clear()
 
-    frame(chalice_app, bob_phone, {"action": "read", "conversation_id": conversation_id, "seq": 2})
-    frame(chalice_app, bob_phone, {"action": "read", "conversation_id": conversation_id, "seq": 1})
+    send_frame(
+        chalice_app, bob_phone, {"action": "read", "conversation_id": conversation_id, "seq": 2}
+    )
+    send_frame(
+        chalice_app, bob_phone, {"action": "read", "conversation_id": conversation_id, "seq": 1}
+    )
 
     assert websocket_api.to(alice_phone) == [
         {"type": "read", "conversation_id": conversation_id, "user_id": bob.user_id, "seq": 2}
@@ -458,7 +413,9 @@ def test_a_read_frame_moves_the_pointer_and_tells_the_other_member(
     listed = client.http.get("/conversations", headers=bob.auth).json_body["items"]
     assert (listed[0]["read_seq"], listed[0]["unread_count"]) == (2, 0)
 
-    frame(chalice_app, bob_phone, {"action": "read", "conversation_id": conversation_id, "seq": 9})
+    send_frame(
+        chalice_app, bob_phone, {"action": "read", "conversation_id": conversation_id, "seq": 9}
+    )
     assert websocket_api.to(bob_phone)[-1]["code"] == "BadRequestError"
 
 
@@ -489,7 +446,7 @@ def test_bad_frames_get_an_error_frame_and_change_nothing(
     alice = make_account("alice")
     phone = open_connection(alice, "phone")
 
-    frame(chalice_app, phone, body)
+    send_frame(chalice_app, phone, body)
 
     [error] = websocket_api.to(phone)
     assert error["type"] == "error" and error["code"] == code, error
@@ -500,6 +457,6 @@ def test_bad_frames_get_an_error_frame_and_change_nothing(
 
 
 def test_a_frame_from_an_unknown_connection_is_refused(chalice_app, websocket_api) -> None:  # type: ignore[no-untyped-def]
-    frame(chalice_app, "never-connected", {"action": "read", "conversation_id": "c", "seq": 1})
+    send_frame(chalice_app, "never-connected", {"action": "read", "conversation_id": "c", "seq": 1})
     [error] = websocket_api.to("never-connected")
     assert error["code"] == "UnauthorizedError"

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 from boto3.dynamodb.types import TypeSerializer
-from chalice import WebsocketDisconnectedError
 from chalice.test import Client
 
 from infrastructure.local_stack.event_plumbing import EventPlumbing
 from infrastructure.local_stack.lambda_runtime import LambdaContext
-from tests.support import Account, load_event
+from tests.support import Account, FakeWebsocketApi, load_event, open_connection
 
 SAMPLE_EVENTS = {
     "dynamodbStreamFollowInsert.json": "follows_stream",
@@ -505,19 +504,6 @@ def test_posts_likes_and_comments_notify_through_the_streams_and_deleting_withdr
 # --- the push port and its WebSocket adapter ------------------------------------------------
 
 
-class FakeWebsocketApi:
-    """Stands in for Chalice's ``WebsocketAPI``: records sends; some connections are gone."""
-
-    def __init__(self, gone: set[str]) -> None:
-        self.gone = gone
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, connection_id: str, message: str) -> None:
-        if connection_id in self.gone:
-            raise WebsocketDisconnectedError(connection_id)
-        self.sent.append((connection_id, json.loads(message)))
-
-
 class RecordingPusher:
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
@@ -529,14 +515,6 @@ class RecordingPusher:
             raise RuntimeError("the push channel is down")
 
 
-def open_connection(account: Account, connection_id: str) -> None:
-    from chalicelib.connections import repository as connections
-
-    connections.save_connection(
-        connection_id, account.user_id, datetime.now(UTC), timedelta(hours=2)
-    )
-
-
 def test_the_websocket_pusher_sends_to_every_open_connection_and_forgets_gone_ones(
     chalice_app, make_account
 ) -> None:  # type: ignore[no-untyped-def]
@@ -545,8 +523,8 @@ def test_the_websocket_pusher_sends_to_every_open_connection_and_forgets_gone_on
 
     recipient, bystander = make_account("recipient"), make_account("bystander")
     for connection_id in ("phone", "laptop", "closed-tab"):
-        open_connection(recipient, f"{recipient.user_id}-{connection_id}")
-    open_connection(bystander, f"{bystander.user_id}-phone")
+        open_connection(recipient, connection_id)
+    open_connection(bystander, "phone")
     gone = f"{recipient.user_id}-closed-tab"
     sender = FakeWebsocketApi(gone={gone})
     notification = {"notification_id": "n1", "type": "follow"}
@@ -627,7 +605,7 @@ def test_the_pusher_is_the_apps_websocket_api_when_one_is_configured(
             websocket_api, "send", lambda connection_id, _: sent.append(connection_id)
         )
         recipient = make_account("recipient")
-        open_connection(recipient, f"{recipient.user_id}-phone")
+        open_connection(recipient, "phone")
         pusher.push(recipient.user_id, {"notification_id": "n1"})
         assert sent == [f"{recipient.user_id}-phone"]
     finally:

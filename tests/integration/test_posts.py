@@ -383,7 +383,8 @@ def test_a_private_accounts_posts_are_for_its_followers(
 ) -> None:  # type: ignore[no-untyped-def]
     author, follower, stranger = make_account("author"), make_account("fan"), make_account("x")
     client.http.patch("/users/me", headers=author.auth, body=json.dumps({"is_private": True}))
-    client.http.post(f"/users/{author.user_id}/follow", headers=follower.auth)
+    client.http.post(f"/users/{author.user_id}/follow", headers=follower.auth)  # a request
+    client.http.post(f"/follow-requests/{follower.user_id}/approve", headers=author.auth)
     post_id = create_post(client, author, media_ids=[make_ready_media(author)]).json_body["post_id"]
 
     for path in (

@@ -51,6 +51,8 @@ def _models():  # type: ignore[no-untyped-def]
     from chalicelib.connections.repository import ConnectionItem
     from chalicelib.feed.repository import FeedEntryItem
     from chalicelib.follows.repository import FollowItem
+    from chalicelib.follows.requests_repository import FollowRequestItem
+    from chalicelib.limits.repository import RateCounterItem
     from chalicelib.media.repository import MediaItem
     from chalicelib.messages.repository import (
         ConversationItem,
@@ -60,6 +62,9 @@ def _models():  # type: ignore[no-untyped-def]
     )
     from chalicelib.notifications.repository import NotificationItem
     from chalicelib.posts.repository import CommentItem, LikeItem, PostItem
+    from chalicelib.reports.repository import ReportItem
+    from chalicelib.saved.repository import SavedPostItem
+    from chalicelib.search.dynamodb_adapter import HashtagItem, NameTermItem, TermItem
     from chalicelib.stories.repository import PurgeItem, StoryItem, StoryViewItem, TrayEntryItem
     from chalicelib.users.repository import UniqueValueItem, UserItem
 
@@ -67,6 +72,7 @@ def _models():  # type: ignore[no-untyped-def]
         "users": UserItem,
         "uniques": UniqueValueItem,
         "follows": FollowItem,
+        "follow_requests": FollowRequestItem,
         "connections": ConnectionItem,
         "media": MediaItem,
         "feeds": FeedEntryItem,
@@ -82,6 +88,12 @@ def _models():  # type: ignore[no-untyped-def]
         "messages": MessageItem,
         "message_sends": MessageSendItem,
         "inboxes": InboxItem,
+        "rate_limits": RateCounterItem,
+        "saved_posts": SavedPostItem,
+        "reports": ReportItem,
+        "search_names": NameTermItem,
+        "search_hashtags": HashtagItem,
+        "search_terms": TermItem,
     }
 
 

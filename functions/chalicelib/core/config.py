@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     users_table: str
     uniques_table: str
     follows_table: str
+    follow_requests_table: str
     connections_table: str
     media_table: str
     posts_table: str
@@ -101,6 +102,35 @@ class Settings(BaseSettings):
     messages_table: str
     message_sends_table: str
     inboxes_table: str
+
+    # Search (see chalicelib/search): the DynamoDB index's tables are always there; set
+    # OPENSEARCH_ENDPOINT (https://search-<domain>-<id>.<region>.es.amazonaws.com) to search
+    # on an Amazon OpenSearch domain instead.
+    search_names_table: str
+    search_hashtags_table: str
+    search_terms_table: str
+    opensearch_endpoint: str | None = None
+    # Names this stage's indexes (several stages can share one domain); default shutter-<stage>.
+    opensearch_index_prefix: str | None = None
+    # What SigV4 signs for: "es" for a domain, "aoss" for OpenSearch Serverless.
+    opensearch_signing_service: str = "es"
+
+    # Saved posts and reports (see chalicelib/saved, chalicelib/reports).
+    saved_posts_table: str
+    reports_table: str
+
+    # Per-user write limits (see chalicelib/limits): their counters, and overrides of the
+    # defaults as "likes=5/60,posts=100/3600" (count per window in seconds).
+    rate_limits_table: str
+    rate_limits: str = ""
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits_parse(cls, spec: str) -> str:
+        from chalicelib.limits.domain import parse_overrides
+
+        parse_overrides(spec)  # a typo fails at start-up, not at the first write
+        return spec
 
     @property
     def token_issuer(self) -> str:

@@ -40,6 +40,8 @@ from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import requests_repository as requests
 from chalicelib.follows.domain import FollowRequest, RequestOutcome
+from chalicelib.limits import service as limits
+from chalicelib.limits.domain import Action
 from chalicelib.notifications import repository as notifications
 from chalicelib.notifications.domain import Notification
 from chalicelib.users import repository as users
@@ -89,11 +91,14 @@ class FollowItem(Model):
 
 
 def add_follow(follower_id: str, followee_id: str, at: datetime) -> bool:
-    """Store the edge and count it; False when it already existed (nothing changes)."""
-    return _change_edge(
-        lambda transaction: _add_edge(transaction, follower_id, followee_id, at),
-        ["edge", "follower", "followee"],
-    )
+    """Store the edge, count it and charge the follower's daily follow limit; False when it
+    already existed (nothing changes). ``RateLimited`` when the follower is at the limit."""
+
+    def build(transaction: TransactWrite) -> None:
+        _add_edge(transaction, follower_id, followee_id, at)
+        limits.charge(transaction, follower_id, Action.FOLLOWS, at)  # last
+
+    return _change_edge(build, ["edge", "follower", "followee", "limit"], charged_at=at)
 
 
 def _add_edge(transaction: TransactWrite, follower_id: str, followee_id: str, at: datetime) -> None:
@@ -118,7 +123,9 @@ def remove_follow(follower_id: str, followee_id: str) -> bool:
     return _change_edge(build, ["edge", "follower", "followee"])
 
 
-def _change_edge(build: Callable[[TransactWrite], None], labels: list[str]) -> bool:
+def _change_edge(
+    build: Callable[[TransactWrite], None], labels: list[str], charged_at: datetime | None = None
+) -> bool:
     try:
         transact(build)
         return True
@@ -128,6 +135,8 @@ def _change_edge(build: Callable[[TransactWrite], None], labels: list[str]) -> b
             raise NotFound("no user with that id") from exc
         if "edge" in failed:
             return False
+        if charged_at is not None:
+            limits.refuse_if_exceeded(exc, Action.FOLLOWS, charged_at)
         raise DependencyUnavailable("could not change the follow; retry shortly") from exc
 
 
@@ -246,12 +255,15 @@ def request_follow(request: FollowRequest, notice: Notification, ttl: timedelta)
         )
         requests.add_request(transaction, request)
         notifications.add_store(transaction, notice, ttl)
+        # Asking counts against the daily follow limit as following does; approving does not.
+        limits.charge(transaction, request.requester_id, Action.FOLLOWS, asked_at)  # last
 
+    asked_at = datetime.fromisoformat(request.requested_at)
     try:
         transact(build)
         return RequestOutcome.DONE
     except TransactWriteError as exc:
-        failed = failed_items(exc, ["account", "edge", "request", "notification"])
+        failed = failed_items(exc, ["account", "edge", "request", "notification", "limit"])
         if "edge" in failed:
             return RequestOutcome.FOLLOWING
         if "account" in failed:
@@ -260,6 +272,7 @@ def request_follow(request: FollowRequest, notice: Notification, ttl: timedelta)
             return RequestOutcome.NOT_PRIVATE
         if "request" in failed:
             return RequestOutcome.EXISTS
+        limits.refuse_if_exceeded(exc, Action.FOLLOWS, asked_at)
         raise DependencyUnavailable("could not ask to follow; retry shortly") from exc
 
 

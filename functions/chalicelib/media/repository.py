@@ -14,16 +14,18 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import (
     DeleteError,
     GetError,
-    PutError,
     PynamoDBException,
+    TransactWriteError,
     UpdateError,
 )
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import epoch_seconds
-from chalicelib.core.dynamodb import BaseMeta, FromSettings
+from chalicelib.core.dynamodb import BaseMeta, FromSettings, transact
 from chalicelib.core.errors import DependencyUnavailable, NotFound
+from chalicelib.limits import service as limits
+from chalicelib.limits.domain import Action
 from chalicelib.media.domain import AttachedMedia, Media, MediaStatus, Purpose, StoredRendition
 
 
@@ -127,6 +129,9 @@ def _to_media(item: MediaItem) -> Media:
 
 
 def create_pending(media: Media, expires_at: datetime) -> None:
+    """Record the upload and charge the owner's daily upload limit, both or neither.
+
+    Raises ``RateLimited`` when the owner is at their limit."""
     item = MediaItem(
         media.media_id,
         owner_id=media.owner_id,
@@ -137,9 +142,15 @@ def create_pending(media: Media, expires_at: datetime) -> None:
         created_at=media.created_at,
         expires_at=epoch_seconds(expires_at),
     )
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.save(item, condition=MediaItem.media_id.does_not_exist())
+        limits.charge(transaction, media.owner_id, Action.UPLOADS, media.created_at)  # last
+
     try:
-        item.save(condition=MediaItem.media_id.does_not_exist())
-    except PutError as exc:
+        transact(build)
+    except TransactWriteError as exc:
+        limits.refuse_if_exceeded(exc, Action.UPLOADS, media.created_at)
         raise DependencyUnavailable("could not record the upload; retry shortly") from exc
 
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from chalicelib.connections.service import user_on_connection
-from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated
+from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited
 from chalicelib.core.observability import logger
 from chalicelib.core.schema import validate_input
 from chalicelib.messages import service
@@ -46,7 +46,10 @@ def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> N
             read = validate_input(ReadFrame, frame)
             service.mark_read(user_id, read.conversation_id, read.seq, pusher)
     except DomainError as error:
-        pusher.send_frame(connection_id, _error_frame(error.code, error.message, frame))
+        answer = _error_frame(error.code, error.message, frame)
+        if isinstance(error, RateLimited):
+            answer["retry_after"] = error.retry_after_seconds  # what REST says in Retry-After
+        pusher.send_frame(connection_id, answer)
     except Exception:
         logger.exception("websocket frame failed", connection_id=connection_id)
         pusher.send_frame(

@@ -38,6 +38,8 @@ from chalicelib.core.errors import DependencyUnavailable, InvalidInput, NotFound
 from chalicelib.core.ids import new_ulid
 from chalicelib.core.memo import BoundedMemo
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.limits import service as limits
+from chalicelib.limits.domain import Action
 from chalicelib.messages.domain import ConversationSummary, Draft, Message, Sent
 from chalicelib.users import repository as users
 
@@ -152,7 +154,9 @@ def _send_key(conversation_id: str, sender_id: str, client_id: str) -> str:
 # Sending ------------------------------------------------------------------------------------
 
 
-SEND_ITEMS = ("recipient", "send", "message", "counter", "sender_inbox", "recipient_inbox")
+SEND_ITEMS = (
+    "recipient", "send", "message", "counter", "sender_inbox", "recipient_inbox", "limit",
+)  # fmt: skip
 
 # The last seq this Lambda stored per conversation: the next send's first guess, so a warm
 # Lambda sends with one request. A stale guess costs one cancelled transaction, whose
@@ -169,7 +173,8 @@ def append_message(draft: Draft, now: datetime) -> Sent:
     1. the send item ``(conversation, sender, client_id) -> seq``, only if it does not exist;
     2. the message at ``seq``, only if that slot is free;
     3. the conversation's counter, set to ``seq`` only if it still holds ``seq - 1``;
-    4. and 5. both members' inbox items: the latest message, and the sender's read pointer.
+    4. and 5. both members' inbox items: the latest message, and the sender's read pointer;
+    6. the sender's message counter for the day (``RateLimited`` once it is at the limit).
 
     A transaction cannot return what an update wrote, so the seq is guessed first: the last
     one this Lambda stored, or else the counter read just before. The counter's condition
@@ -201,13 +206,12 @@ def append_message(draft: Draft, now: datetime) -> Sent:
             return Sent(message, created=True)
         except TransactWriteError as exc:
             failed = failed_items(exc, SEND_ITEMS)
-            if "send" in failed:
-                stored = _message_sent_as(send_key)
-                if stored is not None:
-                    return Sent(stored, created=False)
-            elif "recipient" in failed:
+            if "send" in failed and (stored := _message_sent_as(send_key)) is not None:
+                return Sent(stored, created=False)
+            if "recipient" in failed:
                 raise NotFound("no user with that id") from exc
-            elif not failed & {"counter", "message"}:
+            limits.refuse_if_exceeded(exc, Action.MESSAGES, now)
+            if not failed & {"counter", "message"}:
                 raise DependencyUnavailable("could not send the message; retry shortly") from exc
             last_seq = _counter_in(exc)
         # Another send took this seq: back off a little (jittered), so that a sender on a
@@ -284,6 +288,7 @@ def _build_send(transaction: TransactWrite, draft: Draft, message: Message, send
                 InboxItem.last_message.set(last),
             ],
         )
+    limits.charge(transaction, draft.sender_id, Action.MESSAGES, message.sent_at)  # last
 
 
 def _last_seq(conversation_id: str) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.clock import utc_now
-from chalicelib.core.errors import InvalidInput, NotAllowed
+from chalicelib.core.errors import InvalidInput, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.messages import repository
@@ -98,6 +98,13 @@ def messages_of(
     """The conversation's messages after ``after_seq``, oldest first; members only."""
     _summary_for_member(reader_id, conversation_id)
     return repository.messages_after(conversation_id, after_seq, page)
+
+
+def ensure_message_readable(reader_id: str, conversation_id: str, seq: int) -> None:
+    """403 unless the reader is a member; 404 for a seq the conversation never reached."""
+    summary = _summary_for_member(reader_id, conversation_id)
+    if not 1 <= seq <= summary.last_seq:
+        raise NotFound("no message with that seq in this conversation")
 
 
 def conversations_of(user_id: str, page: PageRequest) -> Page[dict[str, Any]]:

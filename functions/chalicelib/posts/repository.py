@@ -14,7 +14,7 @@ Likes and comments carry the post's author, so stream consumers (notifications) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from pynamodb.attributes import (
@@ -40,6 +40,8 @@ from chalicelib.core.dynamodb import (
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
+from chalicelib.limits import service as limits
+from chalicelib.limits.domain import Action
 from chalicelib.media import repository as media
 from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostRef
 from chalicelib.users import repository as users
@@ -153,8 +155,9 @@ def create_post(post: Post, now: datetime) -> None:
     """Store the post, attach its media and count it on the author, all or nothing.
 
     One TransactWriteItems: the post (new id), each media item (the owner's, ready, not in
-    another post; its TTL removed) and the author's ``post_count``. Raises
-    ``MediaNotAttachable`` naming the media whose condition failed.
+    another post; its TTL removed), the author's ``post_count`` and their daily post limit.
+    Raises ``MediaNotAttachable`` naming the media whose condition failed, ``RateLimited``
+    when the author is at the limit.
     """
     media_ids = [photo.media_id for photo in post.media]
 
@@ -163,15 +166,17 @@ def create_post(post: Post, now: datetime) -> None:
         for media_id in media_ids:
             media.attach_to_post(transaction, media_id, post.author_id, post.post_id, now)
         users.add_count_changes(transaction, post.author_id, post_count=1)
+        limits.charge(transaction, post.author_id, Action.POSTS, now)  # last
 
     try:
         transact(build)
     except TransactWriteError as exc:
-        failed = failed_items(exc, ["post", *media_ids, "author"])
+        failed = failed_items(exc, ["post", *media_ids, "author", "limit"])
         if "author" in failed:
             raise NotFound("your account no longer exists") from exc
         if failed & set(media_ids):
             raise MediaNotAttachable(failed & set(media_ids)) from exc
+        limits.refuse_if_exceeded(exc, Action.POSTS, now)
         raise DependencyUnavailable("could not create the post; retry shortly") from exc
 
 
@@ -270,6 +275,15 @@ def read_for_viewer(
     )
 
 
+def all_posts(page_size: int = 500) -> Iterator[Post]:
+    """Every post, by a Scan: for one-off jobs (the search backfill), never a request."""
+    try:
+        for item in PostItem.scan(page_size=page_size):
+            yield _to_post(item)
+    except PynamoDBException as exc:
+        raise DependencyUnavailable("could not read posts; retry shortly") from exc
+
+
 def posts_page(author_id: str, page: PageRequest) -> Page[str]:
     """Ids of the author's posts, newest first, from the keys-only index."""
     results = PostItem.by_author.query(
@@ -318,8 +332,9 @@ def add_like(post_id: str, user_id: str, post_author_id: str, at: datetime) -> b
     def build(transaction: TransactWrite) -> None:
         transaction.save(like, condition=LikeItem.post_id.does_not_exist())
         _count_on_post(transaction, post_id, like_count=1)
+        limits.charge(transaction, user_id, Action.LIKES, at)  # last
 
-    return _change_pair(build, "like")
+    return _change_pair(build, "like", charge=(Action.LIKES, at))
 
 
 def remove_like(post_id: str, user_id: str) -> bool:
@@ -348,18 +363,24 @@ def _count_on_post(transaction: TransactWrite, post_id: str, **deltas: int) -> N
     transaction.update(PostItem(post_id), actions=actions, condition=PostItem.post_id.exists())
 
 
-def _change_pair(build: Callable[[TransactWrite], None], label: str) -> bool:
-    """Run a transaction of one item (``label``) and the post's counter; PynamoDB sends the
-    item's put or delete before the counter's update."""
+def _change_pair(
+    build: Callable[[TransactWrite], None],
+    label: str,
+    charge: tuple[Action, datetime] | None = None,
+) -> bool:
+    """Run a transaction of one item (``label``), the post's counter and, for a ``charge``,
+    the user's limit; PynamoDB sends the item's put or delete before the updates."""
     try:
         transact(build)
         return True
     except TransactWriteError as exc:
-        failed = failed_items(exc, [label, "post"])
+        failed = failed_items(exc, [label, "post", "limit"])
         if "post" in failed:
             raise NotFound("no post with that id") from exc
         if label in failed:
             return False
+        if charge is not None:
+            limits.refuse_if_exceeded(exc, *charge)
         raise DependencyUnavailable("could not save the change; retry shortly") from exc
 
 
@@ -381,8 +402,9 @@ def add_comment(comment: Comment) -> None:
     def build(transaction: TransactWrite) -> None:
         transaction.save(item, condition=CommentItem.post_id.does_not_exist())
         _count_on_post(transaction, comment.post_id, comment_count=1)
+        limits.charge(transaction, comment.author_id, Action.COMMENTS, comment.created_at)  # last
 
-    if not _change_pair(build, "comment"):
+    if not _change_pair(build, "comment", charge=(Action.COMMENTS, comment.created_at)):
         raise DependencyUnavailable("could not save the comment; retry shortly")
 
 

@@ -5,7 +5,7 @@ posts, their authors and the viewer's likes), so the feed, a profile's grid and 
 post cost the same one request.
 
 Private accounts' posts, likes and comments are for their followers only (403 otherwise);
-the author always sees their own.
+the author always sees their own. ``visibility`` decides it, for one post or a page.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
 from chalicelib.media import storage
 from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
-from chalicelib.posts import captions, repository
+from chalicelib.posts import captions, repository, visibility
 from chalicelib.posts.domain import (
     MAX_HASHTAGS,
     MAX_MENTIONS,
@@ -54,7 +54,7 @@ class PostView:
 
 
 def hydrate(
-    viewer_id: str, post_ids: Sequence[str], followed_only: bool = False
+    viewer_id: str, post_ids: Sequence[str], followed_only: bool = False, visible_only: bool = False
 ) -> list[dict[str, Any]]:
     """Rendered posts for ``viewer_id``, in the order asked, each once; ids of posts that do
     not exist (deleted, never made) are skipped.
@@ -63,9 +63,12 @@ def hydrate(
     or up to 49 by one author: see ``repository.read_for_viewer``. With ``followed_only``,
     posts by authors the viewer does not follow (other than the viewer) are skipped too: the
     feed's guard for an unfollow whose stream clean-up has not run yet, checked in the same
-    request.
+    request. With ``visible_only``, posts the viewer may not see (``visibility``: private
+    accounts the viewer does not follow) are skipped, decided from the same request: lists
+    that mix authors the viewer may not follow (search, hashtag pages).
     """
-    return [_render(view) for view in _views(viewer_id, post_ids, followed_only=followed_only)]
+    views = _views(viewer_id, post_ids, followed_only=followed_only, visible_only=visible_only)
+    return [_render(view) for view in views]
 
 
 def get_post(viewer_id: str, post_id: str) -> dict[str, Any]:
@@ -84,7 +87,11 @@ def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[dict[str, 
 
 
 def _views(
-    viewer_id: str, post_ids: Sequence[str], consistent: bool = False, followed_only: bool = False
+    viewer_id: str,
+    post_ids: Sequence[str],
+    consistent: bool = False,
+    followed_only: bool = False,
+    visible_only: bool = False,
 ) -> list[PostView]:
     authors = {post_id: author_of(post_id) for post_id in dict.fromkeys(post_ids)}
     wanted = [post_id for post_id, author_id in authors.items() if author_id]
@@ -92,13 +99,22 @@ def _views(
         return []
     author_ids = list(dict.fromkeys(author_id for author_id in authors.values() if author_id))
     posts, profiles, liked, followed = repository.read_for_viewer(
-        viewer_id, wanted, author_ids, consistent, check_following=followed_only
+        viewer_id, wanted, author_ids, consistent, check_following=followed_only or visible_only
     )
     if followed_only:
         profiles = {
             user_id: profile
             for user_id, profile in profiles.items()
             if user_id == viewer_id or user_id in followed
+        }
+    if visible_only:
+        blockers = visibility.blockers_of(viewer_id, profiles)
+        profiles = {
+            user_id: profile
+            for user_id, profile in profiles.items()
+            if visibility.may_see_posts(
+                viewer_id, profile, user_id in followed, blocked_by_author=user_id in blockers
+            )
         }
     views = []
     for post_id in wanted:
@@ -114,9 +130,13 @@ def _render(view: PostView) -> dict[str, Any]:
 
 
 def _ensure_visible(viewer_id: str, author: User) -> None:
-    if author.is_private and viewer_id != author.user_id:
-        if not follows.is_following(viewer_id, author.user_id):
-            raise NotAllowed("this account is private: follow it to see its posts")
+    following = (
+        author.is_private
+        and viewer_id != author.user_id
+        and follows.is_following(viewer_id, author.user_id)
+    )
+    if not visibility.may_see_posts(viewer_id, author, following):
+        raise NotAllowed("this account is private: follow it to see its posts")
 
 
 def _visible_author(viewer_id: str, post_id: str) -> str:
@@ -131,6 +151,19 @@ def _visible_author(viewer_id: str, post_id: str) -> str:
             raise NotFound("no post with that id") from exc
         _ensure_visible(viewer_id, author)
     return author_id
+
+
+def ensure_post_visible(viewer_id: str, post_id: str) -> str:
+    """The post's author id; ``NotFound`` for no such post, ``NotAllowed`` when the viewer
+    may not see it (for features acting on posts: saving, reporting)."""
+    return _visible_author(viewer_id, post_id)
+
+
+def ensure_comment_visible(viewer_id: str, post_id: str, comment_id: str) -> None:
+    """``NotFound`` unless the comment exists on a post the viewer may see."""
+    _visible_author(viewer_id, post_id)
+    if repository.get_comment(post_id, comment_id) is None:
+        raise NotFound("no comment with that id")
 
 
 # Posting ----------------------------------------------------------------------------------

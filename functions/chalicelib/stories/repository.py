@@ -42,6 +42,8 @@ from chalicelib.core.dynamodb import (
 from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
+from chalicelib.limits import service as limits
+from chalicelib.limits.domain import Action
 from chalicelib.media import repository as media
 from chalicelib.stories.domain import (
     MediaNotAttachable,
@@ -158,9 +160,11 @@ def _now(now: datetime) -> float:
 
 
 def create_story(story: Story, now: datetime) -> None:
-    """Store the story and attach its media, all or nothing (one TransactWriteItems).
+    """Store the story, attach its media and charge the owner's daily story limit, all or
+    nothing (one TransactWriteItems).
 
-    Raises ``MediaNotAttachable`` when the media's condition failed.
+    Raises ``MediaNotAttachable`` when the media's condition failed, ``RateLimited`` when the
+    owner is at their limit.
     """
 
     def build(transaction: TransactWrite) -> None:
@@ -168,12 +172,14 @@ def create_story(story: Story, now: datetime) -> None:
         media.attach_to_story(
             transaction, story.media.media_id, story.owner_id, story.story_id, now
         )
+        limits.charge(transaction, story.owner_id, Action.STORIES, now)  # last
 
     try:
         transact(build)
     except TransactWriteError as exc:
-        if "media" in failed_items(exc, ["story", "media"]):
+        if "media" in failed_items(exc, ["story", "media", "limit"]):
             raise MediaNotAttachable(story.media.media_id) from exc
+        limits.refuse_if_exceeded(exc, Action.STORIES, now)
         raise DependencyUnavailable("could not create the story; retry shortly") from exc
 
 

@@ -8,7 +8,7 @@ the steps) may be reclaimed after ``STALE_RESERVATION_SECONDS``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pynamodb.attributes import (
@@ -167,9 +167,19 @@ def require_user(transaction: TransactWrite, user_id: str) -> None:
     transaction.condition_check(UserItem, user_id, condition=UserItem.user_id.exists())
 
 
-def get_user(user_id: str) -> User:
+def require_private(transaction: TransactWrite, user_id: str) -> None:
+    """Make ``transaction`` fail unless the account exists and is private (a ConditionCheck):
+    a follow request is stored only while its target is private."""
+    transaction.condition_check(
+        UserItem,
+        user_id,
+        condition=UserItem.user_id.exists() & (UserItem.is_private == True),  # noqa: E712
+    )
+
+
+def get_user(user_id: str, consistent: bool = False) -> User:
     try:
-        return _to_user(UserItem.get(user_id))
+        return _to_user(UserItem.get(user_id, consistent_read=consistent))
     except UserItem.DoesNotExist as exc:
         raise NotFound("no user with that id") from exc
     except GetError as exc:
@@ -270,3 +280,12 @@ def user_reads(user_ids: Iterable[str]) -> BatchRead:
 def user_from_raw(raw: RawItem) -> User:
     """A profile from an item that ``user_reads`` fetched."""
     return _to_user(UserItem.from_raw_data(raw))
+
+
+def all_users(page_size: int = 500) -> Iterator[User]:
+    """Every profile, by a Scan: for one-off jobs (the search backfill), never a request."""
+    try:
+        for item in UserItem.scan(page_size=page_size):
+            yield _to_user(item)
+    except PynamoDBException as exc:
+        raise DependencyUnavailable("could not read users; retry shortly") from exc
