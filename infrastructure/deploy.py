@@ -201,6 +201,9 @@ def deploy(
         raise DeployError("chalice deploy recorded nothing")
 
     _configure_failure_handling(session, config, stage, deployment, failure_queues, log)
+    throttle = _setting(config, stage, "api_gateway_throttle")
+    if throttle:
+        _throttle_rest_stage(session, config, stage, deployment, throttle, log)
     retention = _setting(config, stage, "log_retention_in_days")
     if retention:
         resources.ensure_log_retention(f"/aws/lambda/{APP_NAME}-{stage}", int(retention))
@@ -388,6 +391,31 @@ def _configure_failure_handling(
             DestinationConfig={"OnFailure": {"Destination": failure_queues["upload-failures"]}},
         )
     log("failure handling set on every event source")
+
+
+def _throttle_rest_stage(
+    session: boto3.session.Session,
+    config: dict[str, Any],
+    stage: str,
+    deployment: Deployment,
+    throttle: dict[str, Any],
+    log: Log,
+) -> None:
+    """Cap the REST stage's requests (``api_gateway_throttle`` in chalice.json), which Chalice
+    cannot set (aws/chalice#482): a flood is refused with 429 by API Gateway before it costs a
+    Lambda invocation. Per-user write limits (chalicelib/limits) sit behind it."""
+    api_id = deployment.value("rest_api", "rest_api_id")
+    stage_name = _setting(config, stage, "api_gateway_stage") or "api"
+    rate, burst = float(throttle["rate_limit"]), int(throttle["burst_limit"])
+    session.client("apigateway").update_stage(
+        restApiId=api_id,
+        stageName=stage_name,
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(rate)},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(burst)},
+        ],
+    )
+    log(f"REST stage {stage_name} throttled to {rate:g} requests/s, bursts of {burst}")
 
 
 def _update_mapping(lam: Any, uuid: str, **settings: Any) -> None:

@@ -248,6 +248,16 @@ def test_the_rest_api_serves_every_route_through_the_rest_function(stage) -> Non
     assert apigateway.get_stage(restApiId=api_id, stageName="api")
 
 
+def test_the_rest_stage_is_throttled_as_chalice_json_says(stage) -> None:  # type: ignore[no-untyped-def]
+    api_id = stage.first.value("rest_api", "rest_api_id")
+    settings = stage.client("apigateway").get_stage(restApiId=api_id, stageName="api")
+    every_method = settings["methodSettings"]["*/*"]
+    assert (every_method["throttlingRateLimit"], every_method["throttlingBurstLimit"]) == (
+        500,
+        1000,
+    )
+
+
 def test_the_websocket_api_routes_connect_default_and_disconnect(stage) -> None:  # type: ignore[no-untyped-def]
     apigatewayv2 = stage.client("apigatewayv2")
     api_id = stage.first.value("websocket_api", "websocket_api_id")
