@@ -197,6 +197,22 @@ STACK = Stack(
             purpose="pending requests to follow private accounts; approval makes the edge",
         ),
         Table(
+            family="blocks",
+            hash_key=Attribute("blocker_id"),
+            range_key=Attribute("blocked_id"),
+            indexes=(
+                # The blocker's own list (GET /blocks), most recently blocked first.
+                Index(
+                    "blocks_by_time",
+                    hash_key=Attribute("blocker_id"),
+                    range_key=Attribute("blocked_at"),
+                    local=True,
+                ),
+            ),
+            # No stream: a block removes the follows itself, and their stream does the rest.
+            purpose="who blocked whom; read with every page and checked in follows and sends",
+        ),
+        Table(
             family="connections",
             hash_key=Attribute("connection_id"),
             indexes=(

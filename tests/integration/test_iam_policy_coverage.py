@@ -340,6 +340,13 @@ def test_every_call_each_function_makes_is_in_its_policy(  # type: ignore[no-unt
     ):
         assert client.http.delete(path, headers=reader.auth).status_code < 300, path
     assert client.http.delete(f"/posts/{post_id}", headers=author.auth).status_code < 300
+
+    # Blocks: following first, so the block removes an edge; listed; undone.
+    post_json(client, f"/users/{author.user_id}/follow", reader, {})
+    post_json(client, f"/users/{reader.user_id}/block", author, {})
+    get_ok(client, "/blocks", author)
+    unblocked = client.http.delete(f"/users/{reader.user_id}/block", headers=author.auth)
+    assert unblocked.status_code == 204
     assert plumbing.wait_until_idle(timeout=60)
 
     from chalicelib.core.config import get_settings

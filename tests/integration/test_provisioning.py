@@ -50,6 +50,7 @@ def test_a_table_missing_its_stream_index_and_ttl_is_repaired(embedded_aws: Embe
 def _models():  # type: ignore[no-untyped-def]
     from chalicelib.connections.repository import ConnectionItem
     from chalicelib.feed.repository import FeedEntryItem
+    from chalicelib.follows.blocks_repository import BlockItem
     from chalicelib.follows.repository import FollowItem
     from chalicelib.follows.requests_repository import FollowRequestItem
     from chalicelib.limits.repository import RateCounterItem
@@ -73,6 +74,7 @@ def _models():  # type: ignore[no-untyped-def]
         "uniques": UniqueValueItem,
         "follows": FollowItem,
         "follow_requests": FollowRequestItem,
+        "blocks": BlockItem,
         "connections": ConnectionItem,
         "media": MediaItem,
         "feeds": FeedEntryItem,

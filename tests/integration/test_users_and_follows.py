@@ -33,6 +33,7 @@ def test_profile_shows_counts_and_relationship_both_ways(client: Client, make_ac
     assert set(seen_by_bob) == {
         "user_id", "username", "full_name", "bio", "avatar", "is_private", "follower_count",
         "following_count", "post_count", "followed_by_me", "follows_me", "follow_requested_by_me",
+        "blocked_by_me",
     }  # fmt: skip
 
 

@@ -11,6 +11,10 @@ Follow requests (``requests_repository``) become edges here: a request is stored
 notification only while the target is private and no edge exists, and an approval deletes
 the request and its notification in the transaction that makes the edge, so a request and
 an edge never exist for one pair at once, and an approval counts once.
+
+Blocks (``blocks_repository``) guard both: every transaction that makes an edge or a
+request also checks that neither account blocked the other, so once a block is stored
+nothing new passes between them, and the block's own clean-up removes what was there.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from chalicelib.core.dynamodb import (
 )
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import requests_repository as requests
 from chalicelib.follows.domain import FollowRequest, RequestOutcome
 from chalicelib.limits import service as limits
@@ -45,7 +50,7 @@ from chalicelib.limits.domain import Action
 from chalicelib.notifications import repository as notifications
 from chalicelib.notifications.domain import Notification
 from chalicelib.users import repository as users
-from chalicelib.users.domain import Relationship
+from chalicelib.users.domain import Relationship, User
 
 
 class FollowersByTime(GlobalSecondaryIndex["FollowItem"]):
@@ -98,12 +103,16 @@ def add_follow(follower_id: str, followee_id: str, at: datetime) -> bool:
         _add_edge(transaction, follower_id, followee_id, at)
         limits.charge(transaction, follower_id, Action.FOLLOWS, at)  # last
 
-    return _change_edge(build, ["edge", "follower", "followee", "limit"], charged_at=at)
+    labels = [*blocks.BLOCK_CHECKS, "edge", "follower", "followee", "limit"]
+    return _change_edge(build, labels, charged_at=at)
 
 
 def _add_edge(transaction: TransactWrite, follower_id: str, followee_id: str, at: datetime) -> None:
     """The follow itself: the edge (a put, unless it exists) and both counters (updates, on
-    users that exist). Every way an edge is made (a follow, an approval) goes through here."""
+    users that exist), never between accounts where either blocked the other (two
+    ConditionChecks, labelled ``blocks.BLOCK_CHECKS``, sent first). Every way an edge is made
+    (a follow, an approval) goes through here."""
+    blocks.require_no_block(transaction, follower_id, followee_id)
     edge = FollowItem(follower_id, followee_id, followed_at=iso(at))
     transaction.save(edge, condition=FollowItem.follower_id.does_not_exist())
     users.add_count_changes(transaction, follower_id, following_count=1)
@@ -131,6 +140,7 @@ def _change_edge(
         return True
     except TransactWriteError as exc:
         failed = failed_items(exc, labels)
+        blocks.refuse_if_blocked(failed)
         if "followee" in failed or "follower" in failed:
             raise NotFound("no user with that id") from exc
         if "edge" in failed:
@@ -141,24 +151,43 @@ def _change_edge(
 
 
 def relationship(viewer_id: str, user_id: str) -> Relationship:
-    """Both directions between two users, and the viewer's pending request to follow the
-    user, in one BatchGetItem (three keys over two tables)."""
-    found = batch_get(
-        [
-            edge_reads(viewer_id, [user_id]),
-            edge_reads(user_id, [viewer_id]),
-            requests.request_reads([(user_id, viewer_id)]),
-        ]
-    )
+    """Both directions between two users (follows and blocks), and the viewer's pending
+    request to follow the user, in one BatchGetItem (five keys over three tables)."""
+    found = batch_get(_relationship_reads(viewer_id, user_id))
+    return _relationship_in(found, viewer_id, user_id)
+
+
+def profile_and_relationship(viewer_id: str, user_id: str) -> tuple[User | None, Relationship]:
+    """The user's profile (None when there is no such user) and ``relationship``, in one
+    BatchGetItem: every fact deciding whether the viewer may see the user's content."""
+    profile_read = users.user_reads([user_id])
+    found = batch_get([profile_read, *_relationship_reads(viewer_id, user_id)])
+    profiles = [users.user_from_raw(raw) for raw in found.get(profile_read.table_name, [])]
+    return (profiles[0] if profiles else None), _relationship_in(found, viewer_id, user_id)
+
+
+def _relationship_reads(viewer_id: str, user_id: str) -> list[BatchRead]:
+    return [
+        edge_reads(viewer_id, [user_id]),
+        edge_reads(user_id, [viewer_id]),
+        requests.request_reads([(user_id, viewer_id)]),
+        blocks.block_reads([(viewer_id, user_id), (user_id, viewer_id)]),
+    ]
+
+
+def _relationship_in(found: dict[str, list[RawItem]], viewer_id: str, user_id: str) -> Relationship:
     edges = {
         (item.follower_id, item.followee_id)
         for item in (FollowItem.from_raw_data(raw) for raw in found[FollowItem.Meta.table_name])
     }
     asked = requests.requests_found(found)
+    blocked = blocks.blocks_found(found)
     return Relationship(
         followed_by_me=(viewer_id, user_id) in edges,
         follows_me=(user_id, viewer_id) in edges,
         follow_requested_by_me=(user_id, viewer_id) in asked,
+        blocked_by_me=(viewer_id, user_id) in blocked,
+        blocks_me=(user_id, viewer_id) in blocked,
     )
 
 
@@ -238,11 +267,12 @@ def followee_from_raw(raw: RawItem) -> str:
 
 def request_follow(request: FollowRequest, notice: Notification, ttl: timedelta) -> RequestOutcome:
     """Store a pending request and its notification together, only while the target is
-    private and the requester does not follow it.
+    private, the requester does not follow it and neither blocked the other.
 
     Returns DONE when stored; EXISTS when a request was pending already (nothing changes, so
     asking twice notifies once); FOLLOWING when an edge exists; NOT_PRIVATE when the target
-    is public (now): the caller follows at once instead. NotFound when there is no target.
+    is public (now): the caller follows at once instead. NotFound when there is no target,
+    or it blocked the requester; NotAllowed when the requester blocked it.
     """
 
     def build(transaction: TransactWrite) -> None:
@@ -253,6 +283,7 @@ def request_follow(request: FollowRequest, notice: Notification, ttl: timedelta)
             request.target_id,
             condition=FollowItem.follower_id.does_not_exist(),
         )
+        blocks.require_no_block(transaction, request.requester_id, request.target_id)
         requests.add_request(transaction, request)
         notifications.add_store(transaction, notice, ttl)
         # Asking counts against the daily follow limit as following does; approving does not.
@@ -263,7 +294,9 @@ def request_follow(request: FollowRequest, notice: Notification, ttl: timedelta)
         transact(build)
         return RequestOutcome.DONE
     except TransactWriteError as exc:
-        failed = failed_items(exc, ["account", "edge", "request", "notification", "limit"])
+        labels = ["account", "edge", *blocks.BLOCK_CHECKS, "request", "notification", "limit"]
+        failed = failed_items(exc, labels)
+        blocks.refuse_if_blocked(failed)
         if "edge" in failed:
             return RequestOutcome.FOLLOWING
         if "account" in failed:
@@ -282,7 +315,8 @@ def approve_request(request: FollowRequest, notice: Notification, at: datetime) 
 
     Returns DONE when this call approved it; CHANGED when the request is gone or was made
     again meanwhile (read it again); FOLLOWING when the requester followed already (then the
-    request is discarded, and the follow counted once). NotFound when a user is gone.
+    request is discarded, and the follow counted once). NotFound when a user is gone, or
+    when either blocked the other (the request is discarded: a block ends every request).
     """
 
     def build(transaction: TransactWrite) -> None:
@@ -294,9 +328,13 @@ def approve_request(request: FollowRequest, notice: Notification, at: datetime) 
         transact(build)
         return RequestOutcome.DONE
     except TransactWriteError as exc:
-        failed = failed_items(exc, ["request", "notification", "edge", "follower", "followee"])
+        labels = [*blocks.BLOCK_CHECKS, "request", "notification", "edge", "follower", "followee"]
+        failed = failed_items(exc, labels)
         if "request" in failed:
             return RequestOutcome.CHANGED
+        if failed & set(blocks.BLOCK_CHECKS):
+            discard_request(request, notice)
+            raise NotFound("no pending follow request from that user") from exc
         if "edge" in failed:
             discard_request(request, notice)
             return RequestOutcome.FOLLOWING

@@ -1,8 +1,10 @@
 from chalice import Blueprint, Response
 
 from chalicelib.api.requests import caller, list_body, page_request
-from chalicelib.follows import service
-from chalicelib.users.schemas import render_summary
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.follows.service")
+users_schemas = lazy_module("chalicelib.users.schemas")
 
 follows_api = Blueprint(__name__)
 
@@ -25,7 +27,9 @@ def followers(user_id: str) -> dict:
     scope = f"followers:{user_id}"
     page = page_request(request, scope)
     return list_body(
-        service.followers(caller(request).user_id, user_id, page), scope, render_summary
+        service.followers(caller(request).user_id, user_id, page),
+        scope,
+        users_schemas.render_summary,
     )
 
 
@@ -35,7 +39,9 @@ def following(user_id: str) -> dict:
     scope = f"following:{user_id}"
     page = page_request(request, scope)
     return list_body(
-        service.following(caller(request).user_id, user_id, page), scope, render_summary
+        service.following(caller(request).user_id, user_id, page),
+        scope,
+        users_schemas.render_summary,
     )
 
 
@@ -45,7 +51,9 @@ def follow_requests() -> dict:
     me = caller(request)
     scope = f"follow-requests:{me.user_id}"
     page = page_request(request, scope)
-    return list_body(service.pending_requests(me.user_id, page), scope, render_summary)
+    return list_body(
+        service.pending_requests(me.user_id, page), scope, users_schemas.render_summary
+    )
 
 
 @follows_api.route("/follow-requests/{user_id}/approve", methods=["POST"])
@@ -60,3 +68,27 @@ def decline_follow_request(user_id: str) -> Response:
     me = caller(follows_api.current_request)
     service.decline(me.user_id, user_id)
     return Response(body="", status_code=204)
+
+
+@follows_api.route("/users/{user_id}/block", methods=["POST"])
+def block(user_id: str) -> dict:
+    me = caller(follows_api.current_request)
+    return {"status": service.block(me.user_id, user_id)}
+
+
+@follows_api.route("/users/{user_id}/block", methods=["DELETE"])
+def unblock(user_id: str) -> Response:
+    me = caller(follows_api.current_request)
+    service.unblock(me.user_id, user_id)
+    return Response(body="", status_code=204)
+
+
+@follows_api.route("/blocks", methods=["GET"])
+def blocked_accounts() -> dict:
+    request = follows_api.current_request
+    me = caller(request)
+    scope = f"blocks:{me.user_id}"
+    page = page_request(request, scope)
+    return list_body(
+        service.blocked_accounts(me.user_id, page), scope, users_schemas.render_summary
+    )

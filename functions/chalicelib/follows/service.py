@@ -1,14 +1,15 @@
-"""Following and unfollowing, follow requests to private accounts, and the lists of followers
-and followed accounts."""
+"""Following and unfollowing, follow requests to private accounts, blocks, and the lists of
+followers, followed and blocked accounts."""
 
 from __future__ import annotations
 
 import time
 
 from chalicelib.core.clock import iso, utc_now
-from chalicelib.core.errors import DependencyUnavailable, InvalidInput, NotAllowed, NotFound
+from chalicelib.core.errors import DependencyUnavailable, InvalidInput, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
 from chalicelib.follows import requests_repository as requests
 from chalicelib.follows.domain import FollowRequest, FollowStatus, RequestOutcome
@@ -20,6 +21,7 @@ from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
 FOLLOWING, NONE = FollowStatus.FOLLOWING.value, FollowStatus.NONE.value
+BLOCKED = "blocked"
 REQUESTED = FollowStatus.REQUESTED.value
 # Reads of a request that keeps changing under us (withdrawn and made again) before giving up.
 _SETTLE_ATTEMPTS = 3
@@ -33,7 +35,9 @@ def follow(follower_id: str, followee_id: str) -> str:
     """Follow a public account at once; ask to follow a private one.
 
     Idempotent: following someone you follow changes nothing ("following"), and asking
-    again while a request is pending stores and notifies nothing ("requested").
+    again while a request is pending stores and notifies nothing ("requested"). Across a
+    block (checked in the follow's own transaction): an account that blocked the caller is
+    NotFound, as an unknown one; one the caller blocked is NotAllowed until unblocked.
     """
     if follower_id == followee_id:
         raise InvalidInput("you cannot follow yourself")
@@ -58,10 +62,12 @@ def follow(follower_id: str, followee_id: str) -> str:
 
 def unfollow(follower_id: str, followee_id: str) -> str:
     """Idempotent: unfollowing someone you don't follow changes nothing. Also withdraws a
-    pending request to follow them."""
+    pending request to follow them. An account that blocked the caller is NotFound, as an
+    unknown one (its profile and the block are one BatchGetItem)."""
     if follower_id == followee_id:
         raise InvalidInput("you cannot unfollow yourself")
-    if not users.user_exists(followee_id):
+    followee, relationship = follows.profile_and_relationship(follower_id, followee_id)
+    if followee is None or relationship.blocks_me:
         raise NotFound("no user with that id")
     if follows.remove_follow(follower_id, followee_id):
         logger.info("unfollowed", follower_id=follower_id, followee_id=followee_id)
@@ -81,20 +87,62 @@ def following(viewer_id: str, user_id: str, page: PageRequest) -> Page[User]:
 
 
 def _ensure_may_see_lists(viewer_id: str, user_id: str) -> None:
-    """A private account's lists are for the account and its approved followers, as its
-    posts are: the posts' decision (``posts/visibility.py``) decides the lists too."""
-    owner = users.get_user(user_id)
-    viewer_follows = (
-        owner.is_private and viewer_id != user_id and follows.is_following(viewer_id, user_id)
-    )
-    if not visibility.may_see_posts(viewer_id, owner, viewer_follows):
-        raise NotAllowed("this account is private: follow it to see its followers and following")
+    """A private account's lists are for the account and its approved followers, and an
+    account's lists are not there for anyone it blocked, as its posts: the posts' decision
+    (``posts/visibility.py``) decides the lists too."""
+    visibility.ensure_may_see(viewer_id, user_id, "followers and following")
 
 
 def _hydrate(ids: Page[str]) -> Page[User]:
     """Turn a page of ids into profiles with one BatchGetItem, keeping the page's order."""
     found = users.get_users(ids.items)
     return Page([found[user_id] for user_id in ids.items if user_id in found], ids.position)
+
+
+# --- blocks -----------------------------------------------------------------------------
+
+
+def block(blocker_id: str, blocked_id: str) -> str:
+    """Block an account: it can no longer see the blocker's profile, posts, stories or lists
+    (404), follow them, ask to, or message them, and the follows between the two go both ways.
+
+    The block is stored first; from then on every follow, request, approval and send between
+    the two fails its transaction's ConditionCheck on it, so removing what exists (each
+    direction's edge with its counters, as an unfollow does; each pending request with its
+    notification, as a withdrawal does) leaves nothing, however requests race. The follows
+    stream then takes the posts out of both feeds, and tray reads leave stories out.
+    Idempotent: blocking again runs the removal again (finishing a block a crash
+    interrupted) and changes nothing else. Yourself: 400. Unknown account: 404.
+    """
+    if blocker_id == blocked_id:
+        raise InvalidInput("you cannot block yourself")
+    if blocks.add_block(blocker_id, blocked_id, utc_now()):
+        logger.info("blocked", blocker_id=blocker_id, blocked_id=blocked_id)
+        metrics.add_metric(name="Blocks", unit="Count", value=1)
+    for follower_id, followee_id in ((blocked_id, blocker_id), (blocker_id, blocked_id)):
+        if follows.remove_follow(follower_id, followee_id):
+            logger.info("follow ended by a block", follower_id=follower_id, followee_id=followee_id)
+        if _discard(followee_id, follower_id):
+            logger.info(
+                "request ended by a block", follower_id=follower_id, followee_id=followee_id
+            )
+    return BLOCKED
+
+
+def unblock(blocker_id: str, blocked_id: str) -> None:
+    """Idempotent: unblocking someone you have not blocked changes nothing. Follows ended by
+    the block stay ended. Yourself: 400. Unknown account: 404."""
+    if blocker_id == blocked_id:
+        raise InvalidInput("you cannot unblock yourself")
+    if blocks.remove_block(blocker_id, blocked_id):
+        logger.info("unblocked", blocker_id=blocker_id, blocked_id=blocked_id)
+    elif not users.user_exists(blocked_id):
+        raise NotFound("no user with that id")
+
+
+def blocked_accounts(blocker_id: str, page: PageRequest) -> Page[User]:
+    """The accounts the caller blocked, most recently blocked first."""
+    return _hydrate(blocks.blocked_page(blocker_id, page))
 
 
 # --- follow requests, as their target sees them -------------------------------------------

@@ -38,13 +38,15 @@ from chalicelib.core.errors import DependencyUnavailable, InvalidInput, NotFound
 from chalicelib.core.ids import new_ulid
 from chalicelib.core.memo import BoundedMemo
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import blocks_repository as blocks
 from chalicelib.limits import service as limits
 from chalicelib.limits.domain import Action
 from chalicelib.messages.domain import ConversationSummary, Draft, Message, Sent
 from chalicelib.users import repository as users
 
-# Sends to one conversation race on its counter; a loser reads it again and retries.
-SEND_ATTEMPTS = 30
+# Sends to one conversation race on its counter; a loser learns its value from the
+# cancellation and retries after a jittered pause that grows, so no sender starves.
+SEND_ATTEMPTS = 60
 
 
 class ConversationItem(Model):
@@ -154,8 +156,11 @@ def _send_key(conversation_id: str, sender_id: str, client_id: str) -> str:
 # Sending ------------------------------------------------------------------------------------
 
 
+# In PynamoDB's send order: condition checks (the recipient, then the two block checks),
+# puts, updates; the rate-limit charge last.
 SEND_ITEMS = (
-    "recipient", "send", "message", "counter", "sender_inbox", "recipient_inbox", "limit",
+    "recipient", *blocks.BLOCK_CHECKS, "send", "message", "counter", "sender_inbox",
+    "recipient_inbox", "limit",
 )  # fmt: skip
 
 # The last seq this Lambda stored per conversation: the next send's first guess, so a warm
@@ -169,7 +174,9 @@ def append_message(draft: Draft, now: datetime) -> Sent:
 
     One TransactWriteItems, all or nothing:
 
-    0. a check that the recipient exists (``NotFound`` otherwise);
+    0. a check that the recipient exists (``NotFound`` otherwise), and two that neither
+       member blocked the other (``NotFound`` to a sender the recipient blocked, as for an
+       unknown recipient; ``NotAllowed`` to a sender who blocked the recipient);
     1. the send item ``(conversation, sender, client_id) -> seq``, only if it does not exist;
     2. the message at ``seq``, only if that slot is free;
     3. the conversation's counter, set to ``seq`` only if it still holds ``seq - 1``;
@@ -210,13 +217,14 @@ def append_message(draft: Draft, now: datetime) -> Sent:
                 return Sent(stored, created=False)
             if "recipient" in failed:
                 raise NotFound("no user with that id") from exc
+            blocks.refuse_if_blocked(failed)
             limits.refuse_if_exceeded(exc, Action.MESSAGES, now)
             if not failed & {"counter", "message"}:
                 raise DependencyUnavailable("could not send the message; retry shortly") from exc
             last_seq = _counter_in(exc)
         # Another send took this seq: back off a little (jittered), so that a sender on a
         # winning streak cannot starve the others, and try the next one.
-        time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311 - jitter
+        time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # noqa: S311 - jitter
     raise DependencyUnavailable("too many messages at once in this conversation; retry shortly")
 
 
@@ -231,6 +239,7 @@ def _counter_in(exc: TransactWriteError) -> int | None:
 def _build_send(transaction: TransactWrite, draft: Draft, message: Message, send_key: str) -> None:
     seq = message.seq
     users.require_user(transaction, draft.recipient_id)
+    blocks.require_no_block(transaction, draft.sender_id, draft.recipient_id)
     transaction.save(
         MessageSendItem(send_key, conversation_id=draft.conversation_id, seq=seq),
         condition=MessageSendItem.send_key.does_not_exist(),

@@ -1,12 +1,21 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api.idempotency import idempotency_key, run_once
 from chalicelib.api.requests import body, caller, list_body, page_request
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import InvalidInput
-from chalicelib.messages import service
-from chalicelib.messages.schemas import SendMessageInput, render_message
-from chalicelib.notifications.push import FramePusher, NoLivePush, WebSocketPusher
+from chalicelib.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.notifications.push import FramePusher
+
+service = lazy_module("chalicelib.messages.service")
+schemas = lazy_module("chalicelib.messages.schemas")
+push = lazy_module("chalicelib.notifications.push")
 
 messages_api = Blueprint(__name__)
 MAX_SEQ = 10**15
@@ -22,9 +31,9 @@ def message_pusher(configured_by_event: bool = False) -> FramePusher:
     if not configured_by_event:
         settings = get_settings()
         if not (settings.websocket_api_id and settings.websocket_stage):
-            return NoLivePush()
+            return push.NoLivePush()
         websocket_api.configure_from_api_id(settings.websocket_api_id, settings.websocket_stage)
-    return WebSocketPusher(websocket_api)
+    return push.WebSocketPusher(websocket_api)
 
 
 def _after_seq(raw: str | None) -> int:
@@ -38,13 +47,13 @@ def _after_seq(raw: str | None) -> int:
 @messages_api.route("/messages", methods=["POST"])
 def send_message() -> Response:
     request = messages_api.current_request
-    sender, details = caller(request), body(request, SendMessageInput)
+    sender, details = caller(request), body(request, schemas.SendMessageInput)
     outcome = run_once(
         "POST /messages",
         sender.user_id,
         idempotency_key(request),
         details,
-        lambda: render_message(
+        lambda: schemas.render_message(
             service.send_message(sender.user_id, details, message_pusher()).message
         ),
         messages_api.lambda_context,
@@ -70,4 +79,4 @@ def conversation_messages(conversation_id: str) -> dict:
     page = service.messages_of(
         caller(request).user_id, conversation_id, after_seq, page_request(request, scope)
     )
-    return list_body(page, scope, render_message)
+    return list_body(page, scope, schemas.render_message)

@@ -48,7 +48,8 @@ def send_message(
     caller instead. A resend of a stored ``client_id`` pushes the stored message again:
     delivery is at-least-once, and the first push may be what failed.
 
-    Yourself as ``to``: 400. An unknown recipient: 404 (checked in the send's transaction).
+    Yourself as ``to``: 400. An unknown recipient, or one who blocked the sender: 404; one
+    the sender blocked: 403 (all checked in the send's transaction).
     """
     if details.to == sender_id:
         raise InvalidInput("to: you cannot message yourself")

@@ -39,6 +39,7 @@ from chalicelib.core.dynamodb import (
 )
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
 from chalicelib.limits import service as limits
 from chalicelib.limits.domain import Action
@@ -230,20 +231,23 @@ def read_for_viewer(
     post_ids: Sequence[str],
     author_ids: Sequence[str],
     consistent: bool = False,
-    check_following: bool = False,
-) -> tuple[dict[str, Post], dict[str, User], set[str], set[str]]:
+    check_access: bool = False,
+) -> tuple[dict[str, Post], dict[str, User], set[str], set[str], set[str]]:
     """Posts, their authors and which of them the viewer likes, in one BatchGetItem.
 
     Three tables in one request (``core.dynamodb.batch_get``): posts by id, authors' profiles
     and the viewer's like items, keys only. A request holds 100 keys, so a page of n posts by
     a distinct authors costs one call while 2n + a <= 100 (every page of 20; 50 posts by
-    one author), and one more per further hundred keys. With ``check_following`` the
-    viewer's follow edges to the other authors come in the same request (a more keys).
+    one author), and one more per further hundred keys. With ``check_access`` what the
+    visibility rule needs comes in the same request: the viewer's follow edges to the other
+    authors and their blocks of the viewer (2a more keys: a page of 20 posts by 20 authors
+    is exactly 100).
 
     Returns
     -------
-    Posts by id, profiles by user id, the ids of the posts the viewer likes, and the
-    authors the viewer follows (empty unless ``check_following``).
+    Posts by id, profiles by user id, the ids of the posts the viewer likes, the authors
+    the viewer follows and the authors who blocked the viewer (both empty unless
+    ``check_access``).
     """
     posts_read = batch_read(PostItem, post_ids, consistent=consistent)
     authors_read = users.user_reads(author_ids)
@@ -255,9 +259,10 @@ def read_for_viewer(
     )
     reads = [posts_read, authors_read, likes_read]
     others = [author_id for author_id in author_ids if author_id != viewer_id]
-    edges_read = follows.edge_reads(viewer_id, others) if check_following and others else None
+    edges_read = follows.edge_reads(viewer_id, others) if check_access and others else None
     if edges_read is not None:
         reads.append(edges_read)
+        reads.append(blocks.block_reads((author_id, viewer_id) for author_id in others))
     found = batch_get(reads)
     posts = [_to_post(PostItem.from_raw_data(raw)) for raw in found[posts_read.table_name]]
     authors = [users.user_from_raw(raw) for raw in found[authors_read.table_name]]
@@ -267,11 +272,13 @@ def read_for_viewer(
         if edges_read is not None
         else set()
     )
+    blockers = {blocker_id for blocker_id, _ in blocks.blocks_found(found)}
     return (
         {post.post_id: post for post in posts},
         {user.user_id: user for user in authors},
         liked,
         followed,
+        blockers,
     )
 
 

@@ -2,13 +2,10 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.idempotency import idempotency_key, run_once
 from chalicelib.api.requests import body, caller, list_body, page_request
-from chalicelib.posts import service
-from chalicelib.posts.schemas import (
-    CreateCommentInput,
-    CreatePostInput,
-    render_comment,
-    render_like_state,
-)
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.posts.service")
+schemas = lazy_module("chalicelib.posts.schemas")
 
 posts_api = Blueprint(__name__)
 
@@ -16,7 +13,7 @@ posts_api = Blueprint(__name__)
 @posts_api.route("/posts", methods=["POST"])
 def create_post() -> Response:
     request = posts_api.current_request
-    author, details = caller(request), body(request, CreatePostInput)
+    author, details = caller(request), body(request, schemas.CreatePostInput)
     outcome = run_once(
         "POST /posts",
         author.user_id,
@@ -50,21 +47,21 @@ def user_posts(user_id: str) -> dict:
 @posts_api.route("/posts/{post_id}/like", methods=["POST"])
 def like(post_id: str) -> dict:
     me = caller(posts_api.current_request)
-    return render_like_state(service.like(me.user_id, post_id))
+    return schemas.render_like_state(service.like(me.user_id, post_id))
 
 
 @posts_api.route("/posts/{post_id}/like", methods=["DELETE"])
 def unlike(post_id: str) -> dict:
     me = caller(posts_api.current_request)
-    return render_like_state(service.unlike(me.user_id, post_id))
+    return schemas.render_like_state(service.unlike(me.user_id, post_id))
 
 
 @posts_api.route("/posts/{post_id}/comments", methods=["POST"])
 def add_comment(post_id: str) -> Response:
     request = posts_api.current_request
-    details = body(request, CreateCommentInput)
+    details = body(request, schemas.CreateCommentInput)
     comment, author = service.add_comment(caller(request).user_id, post_id, details)
-    return Response(render_comment(comment, author), status_code=201)
+    return Response(schemas.render_comment(comment, author), status_code=201)
 
 
 @posts_api.route("/posts/{post_id}/comments", methods=["GET"])
@@ -72,7 +69,7 @@ def comments(post_id: str) -> dict:
     request = posts_api.current_request
     scope = f"comments:{post_id}"
     page = service.comments(caller(request).user_id, post_id, page_request(request, scope))
-    return list_body(page, scope, lambda pair: render_comment(*pair))
+    return list_body(page, scope, lambda pair: schemas.render_comment(*pair))
 
 
 @posts_api.route("/posts/{post_id}/comments/{comment_id}", methods=["DELETE"])

@@ -4,13 +4,15 @@ Every read of posts goes through ``hydrate``: one multi-table BatchGetItem for a
 posts, their authors and the viewer's likes), so the feed, a profile's grid and a single
 post cost the same one request.
 
-Private accounts' posts, likes and comments are for their followers only (403 otherwise);
-the author always sees their own. ``visibility`` decides it, for one post or a page.
+Private accounts' posts, likes and comments are for their followers only (403 otherwise),
+and an author who blocked the viewer is as if they did not exist (404); the author always
+sees their own. ``visibility`` decides it, for one post or a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,6 @@ from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
-from chalicelib.follows import repository as follows
 from chalicelib.media import repository as media
 from chalicelib.media import storage
 from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
@@ -40,14 +41,18 @@ from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput, render
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
+NO_POST = "no post with that id"
+
 
 @dataclass(frozen=True)
 class PostView:
-    """A post as one viewer sees it."""
+    """A post as one viewer sees it, with the facts that decided whether they may."""
 
     post: Post
     author: User
     liked_by_me: bool
+    viewer_follows_author: bool = False
+    blocked_by_author: bool = False
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -64,24 +69,32 @@ def hydrate(
     posts by authors the viewer does not follow (other than the viewer) are skipped too: the
     feed's guard for an unfollow whose stream clean-up has not run yet, checked in the same
     request. With ``visible_only``, posts the viewer may not see (``visibility``: private
-    accounts the viewer does not follow) are skipped, decided from the same request: lists
-    that mix authors the viewer may not follow (search, hashtag pages).
+    accounts the viewer does not follow, authors who blocked the viewer) are skipped,
+    decided from the same request: lists that mix authors the viewer may not follow
+    (search, hashtag pages, saved posts). Both read the follow and block edges of the
+    page's authors with the page (a page of 20 posts by 20 authors is still one request).
     """
     views = _views(viewer_id, post_ids, followed_only=followed_only, visible_only=visible_only)
     return [_render(view) for view in views]
 
 
 def get_post(viewer_id: str, post_id: str) -> dict[str, Any]:
-    views = _views(viewer_id, [post_id])
+    """One post, read with the facts deciding whether the viewer may see it (one request).
+    No such post, or an author who blocked the viewer: 404. A private account's: 403."""
+    views = _views(viewer_id, [post_id], check_access=True)
     if not views:
-        raise NotFound("no post with that id")
-    _ensure_visible(viewer_id, views[0].author)
-    return _render(views[0])
+        raise NotFound(NO_POST)
+    view = views[0]
+    with _as_no_post():
+        visibility.require_may_see(
+            viewer_id, view.author, view.viewer_follows_author, view.blocked_by_author, "posts"
+        )
+    return _render(view)
 
 
 def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[dict[str, Any]]:
     """A profile's posts, newest first."""
-    _ensure_visible(viewer_id, users.get_user(user_id))
+    visibility.ensure_may_see(viewer_id, user_id, "posts")
     ids = repository.posts_page(user_id, page)
     return Page(hydrate(viewer_id, ids.items), ids.position)
 
@@ -92,27 +105,26 @@ def _views(
     consistent: bool = False,
     followed_only: bool = False,
     visible_only: bool = False,
+    check_access: bool = False,
 ) -> list[PostView]:
     authors = {post_id: author_of(post_id) for post_id in dict.fromkeys(post_ids)}
     wanted = [post_id for post_id, author_id in authors.items() if author_id]
     if not wanted:
         return []
     author_ids = list(dict.fromkeys(author_id for author_id in authors.values() if author_id))
-    posts, profiles, liked, followed = repository.read_for_viewer(
-        viewer_id, wanted, author_ids, consistent, check_following=followed_only or visible_only
+    posts, profiles, liked, followed, blockers = repository.read_for_viewer(
+        viewer_id,
+        wanted,
+        author_ids,
+        consistent,
+        check_access=check_access or followed_only or visible_only,
     )
-    if followed_only:
+    if followed_only or visible_only:
         profiles = {
             user_id: profile
             for user_id, profile in profiles.items()
-            if user_id == viewer_id or user_id in followed
-        }
-    if visible_only:
-        blockers = visibility.blockers_of(viewer_id, profiles)
-        profiles = {
-            user_id: profile
-            for user_id, profile in profiles.items()
-            if visibility.may_see_posts(
+            if (not followed_only or user_id == viewer_id or user_id in followed)
+            and visibility.may_see_posts(
                 viewer_id, profile, user_id in followed, blocked_by_author=user_id in blockers
             )
         }
@@ -121,7 +133,15 @@ def _views(
         post = posts.get(post_id)
         author = profiles.get(post.author_id) if post else None
         if post and author:  # a post outliving its author's profile is not shown
-            views.append(PostView(post, author, post_id in liked))
+            views.append(
+                PostView(
+                    post,
+                    author,
+                    post_id in liked,
+                    viewer_follows_author=author.user_id in followed,
+                    blocked_by_author=author.user_id in blockers,
+                )
+            )
     return views
 
 
@@ -129,33 +149,32 @@ def _render(view: PostView) -> dict[str, Any]:
     return render_post(view.post, view.author, view.liked_by_me, storage.public_url)
 
 
-def _ensure_visible(viewer_id: str, author: User) -> None:
-    following = (
-        author.is_private
-        and viewer_id != author.user_id
-        and follows.is_following(viewer_id, author.user_id)
-    )
-    if not visibility.may_see_posts(viewer_id, author, following):
-        raise NotAllowed("this account is private: follow it to see its posts")
+@contextmanager
+def _as_no_post() -> Iterator[None]:
+    """A post whose author blocked the viewer, or whose author is gone, does not exist for
+    them: the same 404 as a post that never did."""
+    try:
+        yield
+    except NotFound as exc:
+        raise NotFound(NO_POST) from exc
 
 
 def _visible_author(viewer_id: str, post_id: str) -> str:
-    """The post's author id, after checking the viewer may see that author's posts."""
+    """The post's author id, after checking the viewer may see that author's posts (one
+    BatchGetItem of the author's profile and the viewer's follow and block edges)."""
     author_id = author_of(post_id)
     if author_id is None:
-        raise NotFound("no post with that id")
+        raise NotFound(NO_POST)
     if author_id != viewer_id:
-        try:
-            author = users.get_user(author_id)
-        except NotFound as exc:
-            raise NotFound("no post with that id") from exc
-        _ensure_visible(viewer_id, author)
+        with _as_no_post():
+            visibility.ensure_may_see(viewer_id, author_id, "posts")
     return author_id
 
 
 def ensure_post_visible(viewer_id: str, post_id: str) -> str:
-    """The post's author id; ``NotFound`` for no such post, ``NotAllowed`` when the viewer
-    may not see it (for features acting on posts: saving, reporting)."""
+    """The post's author id; ``NotFound`` for no such post (or an author who blocked the
+    viewer), ``NotAllowed`` when the viewer may not see it (for features acting on posts:
+    saving, reporting)."""
     return _visible_author(viewer_id, post_id)
 
 
@@ -179,7 +198,7 @@ def create_post(author_id: str, details: CreatePostInput) -> dict[str, Any]:
     tags = captions.hashtags(caption)
     if len(tags) > MAX_HASHTAGS:
         raise InvalidInput(f"caption: at most {MAX_HASHTAGS} hashtags")
-    mentions = _resolve_mentions(caption)
+    mentions = _resolve_mentions(author_id, caption)
 
     now = utc_now()
     found = media.get_many(details.media_ids, now)
@@ -211,13 +230,20 @@ def create_post(author_id: str, details: CreatePostInput) -> dict[str, Any]:
     return _render(_views(author_id, [post.post_id], consistent=True)[0])
 
 
-def _resolve_mentions(text: str) -> list[Mention]:
-    """``@names`` in the text that are users, in order; unknown names stay plain text."""
+def _resolve_mentions(writer_id: str, text: str) -> list[Mention]:
+    """``@names`` in the text that are users, in order; unknown names stay plain text, and
+    so do accounts that blocked the writer (they are neither linked nor notified; one more
+    BatchGetItem, only when the text mentions someone)."""
     names = captions.mentions(text)
     if len(names) > MAX_MENTIONS:
         raise InvalidInput(f"at most {MAX_MENTIONS} @mentions")
     user_ids = users.find_user_ids(names)
-    return [Mention(user_ids[name], name) for name in names if name in user_ids]
+    blockers = visibility.blockers_of(writer_id, user_ids.values())
+    return [
+        Mention(user_ids[name], name)
+        for name in names
+        if name in user_ids and user_ids[name] not in blockers
+    ]
 
 
 def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None:
@@ -244,7 +270,10 @@ def delete_post(caller_id: str, post_id: str) -> None:
     Feeds, hashtag pages and search drop it from the posts stream's REMOVE record. Its
     likes and comments stay until a stream consumer removes them; no read shows them.
     """
-    post = repository.get_post(post_id) if author_of(post_id) else None
+    # Whoever may not see the post is told what reading it would tell them (404 or 403),
+    # not that it exists and is someone else's.
+    _visible_author(caller_id, post_id)
+    post = repository.get_post(post_id)
     if post is None:
         raise NotFound("no post with that id")
     if post.author_id != caller_id:
@@ -270,9 +299,9 @@ def like(viewer_id: str, post_id: str) -> LikeState:
 
 
 def unlike(viewer_id: str, post_id: str) -> LikeState:
-    """Idempotent: unliking a post you don't like changes nothing."""
-    if author_of(post_id) is None:
-        raise NotFound("no post with that id")
+    """Idempotent: unliking a post you don't like changes nothing. Only on a post the viewer
+    may see, as liking: the answer carries its like count."""
+    _visible_author(viewer_id, post_id)
     if repository.remove_like(post_id, viewer_id):
         logger.info("post unliked", post_id=post_id)
     return LikeState(liked=False, like_count=repository.like_count(post_id))
@@ -285,7 +314,7 @@ def add_comment(viewer_id: str, post_id: str, details: CreateCommentInput) -> tu
     """Comment on a post the viewer can see; ``@names`` in it are kept as user ids for
     notifications. Returns the comment and its author, to render."""
     author_id = _visible_author(viewer_id, post_id)
-    mentions = _resolve_mentions(details.text)
+    mentions = _resolve_mentions(viewer_id, details.text)
     now = utc_now()
     comment = Comment(
         comment_id=new_comment_id(now),
@@ -316,9 +345,10 @@ def comments(viewer_id: str, post_id: str, page: PageRequest) -> Page[tuple[Comm
 
 
 def delete_comment(caller_id: str, post_id: str, comment_id: str) -> None:
-    """The comment's author or the post's author may delete it."""
+    """The comment's author or the post's author may delete it, on a post they may see."""
+    _visible_author(caller_id, post_id)
     comment = None
-    if author_of(post_id) is not None and is_comment_id(comment_id):
+    if is_comment_id(comment_id):
         comment = repository.get_comment(post_id, comment_id)
     if comment is None:
         raise NotFound("no comment with that id on this post")

@@ -1,11 +1,12 @@
 """Searching users, hashtags and posts, and a hashtag's posts, as one viewer sees them.
 
 The index (``search.index``) answers ids; what a list shows is read fresh: users in one
-BatchGetItem, posts through the posts' own hydration (one BatchGetItem of the posts, their
-authors, the viewer's likes and follow edges), so search results are posts exactly as the
+BatchGetItem (and their blocks of the viewer in one more, ``visibility.blockers_of``), posts
+through the posts' own hydration (one BatchGetItem of the posts, their authors, the viewer's
+likes and the authors' follow and block edges), so search results are posts exactly as the
 feed renders them, a deleted post is gone from the next read whatever the index still holds,
-and private accounts' posts reach only their approved followers (``posts.visibility``).
-Whoever blocked the viewer is left out of both (the hook is ``visibility.blockers_of``).
+private accounts' posts reach only their approved followers, and whoever blocked the viewer
+is left out of both, they and their posts (``posts.visibility``).
 
 A page the viewer may not see all of is topped up from the index, up to
 ``MAX_INDEX_READS_PER_PAGE`` reads; the cursor carries on after the last item examined.

@@ -4,7 +4,9 @@ removed, and due purges."""
 from chalice.app import CloudWatchEvent
 
 from chalicelib.core.clock import utc_now
-from chalicelib.stories import cleanup
+from chalicelib.core.lazy import lazy_module
+
+cleanup = lazy_module("chalicelib.stories.cleanup")
 
 
 def sweep_stories(event: CloudWatchEvent) -> dict:

@@ -41,6 +41,7 @@ from chalicelib.core.dynamodb import (
 )
 from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
+from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
 from chalicelib.limits import service as limits
 from chalicelib.limits.domain import Action
@@ -269,13 +270,14 @@ def read_for_tray(
     refs: Sequence[StoryRef],
     loaded: Sequence[Story],
     owner_ids: Sequence[str],
-) -> tuple[dict[str, Story], dict[str, User], set[str], set[str]]:
+) -> tuple[dict[str, Story], dict[str, User], set[str], set[str], set[str]]:
     """What a tray needs beyond its entries, in one multi-table BatchGetItem: the stories
     named by ``refs`` (their media), the owners' profiles, the viewer's follow edges to
-    them and the viewer's views of every story (``refs`` and the already ``loaded`` ones).
+    them, their blocks of the viewer and the viewer's views of every story (``refs`` and
+    the already ``loaded`` ones).
 
     Returns stories by id (``loaded`` included), profiles by user id, the ids of the
-    stories the viewer has seen and the owners the viewer follows.
+    stories the viewer has seen, the owners the viewer follows and those who blocked them.
     """
     stories_read = batch_read(StoryItem, [(ref.owner_id, ref.story_id) for ref in refs])
     profiles_read = users.user_reads(owner_ids)
@@ -288,6 +290,7 @@ def read_for_tray(
     edges_read = follows.edge_reads(viewer_id, others) if others else None
     if edges_read is not None:
         reads.append(edges_read)
+        reads.append(blocks.block_reads((owner_id, viewer_id) for owner_id in others))
     found = batch_get([read for read in reads if read.keys])
     stories = {story.story_id: story for story in loaded}
     for raw in found.get(stories_read.table_name, []):
@@ -305,7 +308,8 @@ def read_for_tray(
         if edges_read is not None
         else set()
     )
-    return stories, profiles, seen, followed
+    blockers = {blocker_id for blocker_id, _ in blocks.blocks_found(found)}
+    return stories, profiles, seen, followed, blockers
 
 
 def seen_by(viewer_id: str, story_ids: Sequence[str]) -> set[str]:

@@ -2,8 +2,10 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.idempotency import idempotency_key, run_once
 from chalicelib.api.requests import body, caller, list_body, page_request
-from chalicelib.stories import service
-from chalicelib.stories.schemas import CreateStoryInput
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.stories.service")
+schemas = lazy_module("chalicelib.stories.schemas")
 
 stories_api = Blueprint(__name__)
 
@@ -11,7 +13,7 @@ stories_api = Blueprint(__name__)
 @stories_api.route("/stories", methods=["POST"])
 def create_story() -> Response:
     request = stories_api.current_request
-    owner, details = caller(request), body(request, CreateStoryInput)
+    owner, details = caller(request), body(request, schemas.CreateStoryInput)
     outcome = run_once(
         "POST /stories",
         owner.user_id,

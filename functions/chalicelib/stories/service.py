@@ -112,9 +112,9 @@ def tray(viewer_id: str) -> list[dict[str, Any]]:
 
     Requests: one Query of the viewer's tray entries (fanned out on write), one Query of the
     celebrities they follow and one per celebrity (side by side, at most
-    ``MAX_CELEBRITIES_MERGED``), then one BatchGetItem over four tables (the entries'
-    stories, the owners, the viewer's follow edges to them and the viewer's views) for up to
-    100 keys: 2 per story + 2 per owner.
+    ``MAX_CELEBRITIES_MERGED``), then one BatchGetItem over five tables (the entries'
+    stories, the owners, the viewer's follow edges to them, their blocks of the viewer and
+    the viewer's views) for up to 100 keys: 2 per story + 3 per owner.
     """
     now = utc_now()
     refs = repository.tray_refs(viewer_id, now)
@@ -129,7 +129,9 @@ def tray(viewer_id: str) -> list[dict[str, Any]]:
     owner_ids = list(dict.fromkeys([ref.owner_id for ref in refs] + [s.owner_id for s in pulled]))
     if not owner_ids:
         return []
-    stories, owners, seen, followed = repository.read_for_tray(viewer_id, refs, pulled, owner_ids)
+    stories, owners, seen, followed, blockers = repository.read_for_tray(
+        viewer_id, refs, pulled, owner_ids
+    )
 
     by_owner: dict[str, list[Story]] = {}
     for story in stories.values():
@@ -141,7 +143,7 @@ def tray(viewer_id: str) -> list[dict[str, Any]]:
         # before their entries expire.
         if story.owner_id != viewer_id and not following:
             continue
-        if may_see_stories(viewer_id, owner, following):
+        if may_see_stories(viewer_id, owner, following, story.owner_id in blockers):
             by_owner.setdefault(story.owner_id, []).append(story)
     groups = [
         TrayGroup(owners[owner_id], sorted(owned, key=lambda s: s.story_id), seen)
@@ -216,6 +218,8 @@ def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[dict[str, 
     if owner_id is None:
         raise NotFound("no story with that id")
     if owner_id != caller_id:
+        # Someone the owner blocked learns nothing, not even that the story is theirs.
+        ensure_may_see_stories(caller_id, owner_id)
         raise NotAllowed("only its owner can see who viewed a story")
     listed = repository.viewers_page(story_id, page)
     profiles = users.get_users(viewer_id for viewer_id, _ in listed.items)

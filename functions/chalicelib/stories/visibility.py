@@ -1,38 +1,30 @@
-"""Who may see whose stories: the one place that decides it.
+"""Who may see whose stories: the posts' rule (``posts.visibility``), asked from here.
 
-Every story read and the view route ask here, so the privacy work (follow requests, blocks)
-changes this module only. Today: the owner; anyone for a public account; approved followers
-for a private one (a follow edge exists only once a follow is approved).
+Every story read and the view route ask here, and this module asks the one rule every
+account's content is decided by: the owner; nobody the owner blocked (404, as if the
+account did not exist); approved followers for a private account (403 to others); anyone
+for a public one.
 """
 
 from __future__ import annotations
 
-from chalicelib.core.errors import NotAllowed
-from chalicelib.follows import repository as follows
-from chalicelib.users import repository as users
+from chalicelib.posts import visibility
 from chalicelib.users.domain import User
 
 
-def may_see_stories(viewer_id: str, owner: User, viewer_follows_owner: bool) -> bool:
+def may_see_stories(
+    viewer_id: str, owner: User, viewer_follows_owner: bool, blocked_by_owner: bool = False
+) -> bool:
     """The decision itself, over facts the caller has read (so a tray decides for many
     owners from one BatchGetItem)."""
-    if viewer_id == owner.user_id:
-        return True
-    if owner.is_private:
-        return viewer_follows_owner
-    return True
+    return visibility.may_see_posts(viewer_id, owner, viewer_follows_owner, blocked_by_owner)
 
 
 def ensure_may_see_stories(viewer_id: str, owner_id: str) -> User:
-    """The owner's profile, after checking the viewer may see their stories.
+    """The owner's profile, after checking the viewer may see their stories (one
+    BatchGetItem of the facts).
 
-    Unknown owner: NotFound. Not allowed: NotAllowed (403, as the contract says of private
-    accounts; blocks will answer 404 from here).
+    Unknown owner, or one who blocked the viewer: NotFound. Private and not followed:
+    NotAllowed (403, as the contract says of private accounts).
     """
-    owner = users.get_user(owner_id)
-    following = (
-        owner.is_private and viewer_id != owner_id and follows.is_following(viewer_id, owner_id)
-    )
-    if not may_see_stories(viewer_id, owner, following):
-        raise NotAllowed("this account is private: follow it to see its stories")
-    return owner
+    return visibility.ensure_may_see(viewer_id, owner_id, "stories")

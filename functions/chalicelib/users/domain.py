@@ -39,3 +39,7 @@ class Relationship:
     follows_me: bool = False
     # The viewer asked to follow this private account and has not been approved yet.
     follow_requested_by_me: bool = False
+    # The viewer blocked this account (they still see its profile, to unblock it).
+    blocked_by_me: bool = False
+    # This account blocked the viewer: to them it is as if it did not exist (never rendered).
+    blocks_me: bool = False

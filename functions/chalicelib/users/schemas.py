@@ -41,4 +41,5 @@ def render_profile(user: User, relationship: Relationship) -> dict[str, Any]:
         "followed_by_me": relationship.followed_by_me,
         "follows_me": relationship.follows_me,
         "follow_requested_by_me": relationship.follow_requested_by_me,
+        "blocked_by_me": relationship.blocked_by_me,
     }

@@ -10,17 +10,27 @@ from chalicelib.users.schemas import UpdateProfileInput
 
 
 def profile(viewer_id: str, user_id: str) -> tuple[User, Relationship]:
+    """The profile and how the viewer relates to it (one GetItem, one BatchGetItem). An
+    account that blocked the viewer is NotFound, as one that does not exist; one the viewer
+    blocked is shown (``blocked_by_me``), so they can unblock it."""
     user = users.get_user(user_id)
     if viewer_id == user_id:
         return user, Relationship()
-    return user, follows.relationship(viewer_id, user_id)
+    relationship = follows.relationship(viewer_id, user_id)
+    if relationship.blocks_me:
+        raise NotFound("no user with that id")
+    return user, relationship
 
 
 def profile_by_username(viewer_id: str, username: str) -> tuple[User, Relationship]:
+    missing = f"no user is called {username[:30]!r}"
     user_id = users.find_user_id(normalise_username(username))
     if user_id is None:
-        raise NotFound(f"no user is called {username[:30]!r}")
-    return profile(viewer_id, user_id)
+        raise NotFound(missing)
+    try:
+        return profile(viewer_id, user_id)
+    except NotFound as exc:  # gone meanwhile, or blocked the viewer: the same answer
+        raise NotFound(missing) from exc
 
 
 def update_own_profile(user_id: str, changes: UpdateProfileInput) -> User:
