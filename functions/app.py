@@ -7,7 +7,7 @@ from chalicelib.api.health import health_api
 from chalicelib.api.middleware import register_middleware
 from chalicelib.auth.routes import auth_api
 from chalicelib.connections import handlers as websocket
-from chalicelib.core.config import get_settings
+from chalicelib.core.config import event_source_names
 from chalicelib.feed import handlers as feed_handlers
 from chalicelib.feed.routes import feed_api
 from chalicelib.follows.routes import follows_api
@@ -53,29 +53,30 @@ connect = app.on_ws_connect()(websocket.connect)
 disconnect = app.on_ws_disconnect()(websocket.disconnect)
 message = app.on_ws_message()(websocket.message)
 
-settings = get_settings()
+# Read while Lambda's init registers the handlers; the rest of the settings on first use.
+sources = event_source_names()
 process_upload = app.on_s3_event(
-    bucket=settings.media_bucket, events=["s3:ObjectCreated:*"], prefix=UPLOADS_PREFIX
+    bucket=sources.media_bucket, events=["s3:ObjectCreated:*"], prefix=UPLOADS_PREFIX
 )(media_handlers.process_upload)
-users_stream = app.on_dynamodb_record(settings.users_stream_arn, **streams.BATCH)(
+users_stream = app.on_dynamodb_record(sources.users_stream_arn, **streams.BATCH)(
     streams.users_stream
 )
-follows_stream = app.on_dynamodb_record(settings.follows_stream_arn, **streams.BATCH)(
+follows_stream = app.on_dynamodb_record(sources.follows_stream_arn, **streams.BATCH)(
     streams.follows_stream
 )
-posts_stream = app.on_dynamodb_record(settings.posts_stream_arn, **streams.BATCH)(
+posts_stream = app.on_dynamodb_record(sources.posts_stream_arn, **streams.BATCH)(
     streams.posts_stream
 )
-likes_stream = app.on_dynamodb_record(settings.likes_stream_arn, **streams.BATCH)(
+likes_stream = app.on_dynamodb_record(sources.likes_stream_arn, **streams.BATCH)(
     streams.likes_stream
 )
-comments_stream = app.on_dynamodb_record(settings.comments_stream_arn, **streams.BATCH)(
+comments_stream = app.on_dynamodb_record(sources.comments_stream_arn, **streams.BATCH)(
     streams.comments_stream
 )
-stories_stream = app.on_dynamodb_record(settings.stories_stream_arn, **streams.BATCH)(
+stories_stream = app.on_dynamodb_record(sources.stories_stream_arn, **streams.BATCH)(
     streams.stories_stream
 )
-fanout_worker = app.on_sqs_message(queue=settings.fanout_queue, batch_size=1)(
+fanout_worker = app.on_sqs_message(queue=sources.fanout_queue, batch_size=1)(
     feed_handlers.fanout_worker
 )
 sweep_stories = app.schedule(Rate(1, unit=Rate.MINUTES))(story_handlers.sweep_stories)

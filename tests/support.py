@@ -97,6 +97,22 @@ def create_post(client: Any, author: Account, media_id: str, caption: str = "") 
     return created.json_body["post_id"]
 
 
+def import_app_modules() -> None:
+    """Import every ``chalicelib`` module.
+
+    The app imports most of its modules on first use (``chalicelib/core/lazy.py``), so what
+    ``import app`` has loaded depends on what ran before: a test that enumerates the app's
+    classes (``__subclasses__()``) imports them all first.
+    """
+    import importlib
+    import pkgutil
+
+    import chalicelib
+
+    for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        importlib.import_module(module.name)
+
+
 def dynamodb_clients() -> list:
     """Every botocore client the app reaches DynamoDB through: PynamoDB gives each model a
     connection, and transactions and multi-table batches share one more."""
@@ -104,6 +120,7 @@ def dynamodb_clients() -> list:
     from chalicelib.core.dynamodb import _connection
     from pynamodb.models import Model
 
+    import_app_modules()
     models, pending = [], list(Model.__subclasses__())
     while pending:
         model = pending.pop()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from chalice.test import Client
 
-from tests.support import Account
+from tests.support import Account, import_app_modules
 
 PUBLIC_ROUTES = {
     ("/health", "GET"),
@@ -35,6 +35,7 @@ def input_field_names() -> set[str]:
     """Every field of every request body model the app defines."""
     from chalicelib.core.schema import StrictInput
 
+    import_app_modules()  # the routes import the schemas on first use
     names: set[str] = set()
     pending = list(StrictInput.__subclasses__())
     while pending:

@@ -25,19 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from chalice.app import Request
 
 from chalicelib.core.clients import aws_client
@@ -49,7 +38,12 @@ from chalicelib.core.errors import (
     InvalidInput,
 )
 from chalicelib.core.observability import logger
-from chalicelib.core.schema import StrictInput
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
+    from chalicelib.core.schema import StrictInput
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -82,6 +76,8 @@ def persistence_store() -> DynamoDBPersistenceLayer:
     """A new store on the idempotency table (its key ``id``, TTL on ``expiration``: the
     layer's defaults, which ``infrastructure/resources.py`` declares). One per request:
     Powertools configures a store once and keeps per-call state on it."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table, boto3_client=aws_client("dynamodb")
     )
@@ -114,6 +110,14 @@ def run_once(
     """
     if key is None:
         return Outcome(produce(), replayed=False)
+    # Powertools' idempotency utility is imported by the first keyed request, not at init.
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
     settings = get_settings()
     replays: list[bool] = []
 

@@ -19,9 +19,11 @@ from chalice.app import Request
 
 from chalicelib.api.errors import error_response
 from chalicelib.api.requests import CALLER_KEY
-from chalicelib.auth.tokens import caller_from_authorization
 from chalicelib.core.errors import DomainError
+from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import annotate_trace, logger, register_observability
+
+tokens = lazy_module("chalicelib.auth.tokens")  # PyJWT and cryptography: on the first request
 
 
 def is_public(resource_path: str) -> bool:
@@ -32,7 +34,7 @@ def is_public(resource_path: str) -> bool:
 def authenticate(request: Request, get_response: Callable[[Request], Response]) -> Response:
     try:
         if not is_public(request.context.get("resourcePath", "")):
-            verified = caller_from_authorization(request.headers.get("authorization"))
+            verified = tokens.caller_from_authorization(request.headers.get("authorization"))
             request.context.setdefault("authorizer", {})[CALLER_KEY] = verified
             logger.append_keys(user_id=verified.user_id)
             annotate_trace("user_id", verified.user_id)

@@ -5,15 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Request
 
-from chalicelib.auth.tokens import Caller
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import InvalidInput, NotAuthenticated
+from chalicelib.core.lazy import lazy_module
 from chalicelib.core.pagination import CursorCodec, Page, PageRequest, parse_limit
-from chalicelib.core.schema import StrictInput, validate_input
+
+if TYPE_CHECKING:
+    from chalicelib.auth.tokens import Caller
+    from chalicelib.core.schema import StrictInput
+
+# Imported on first use: PyJWT with cryptography, and pydantic (chalicelib/core/lazy.py).
+tokens = lazy_module("chalicelib.auth.tokens")
+schema = lazy_module("chalicelib.core.schema")
 
 CALLER_KEY = "caller"
 
@@ -21,7 +28,7 @@ CALLER_KEY = "caller"
 def caller(request: Request) -> Caller:
     """The verified caller the authentication middleware attached to this request."""
     verified = (request.context.get("authorizer") or {}).get(CALLER_KEY)
-    if not isinstance(verified, Caller):
+    if not isinstance(verified, tokens.Caller):
         raise NotAuthenticated("send Authorization: Bearer <token>; log in to get a token")
     return verified
 
@@ -39,7 +46,7 @@ def body[M: StrictInput](request: Request, model: type[M]) -> M:
     if _has_lone_surrogates(raw, data):
         # JSON can spell "\ud800", which no UTF-8 store or AWS API accepts.
         raise InvalidInput("the request body contains text that is not valid Unicode")
-    return validate_input(model, data)
+    return schema.validate_input(model, data)
 
 
 def _has_lone_surrogates(raw: bytes, data: object) -> bool:

@@ -9,10 +9,12 @@ from chalice import Response
 from chalice.app import WebsocketEvent
 
 from chalicelib.api.errors import error_response
-from chalicelib.connections import service
 from chalicelib.core.errors import DomainError
-from chalicelib.messages import frames
+from chalicelib.core.lazy import lazy_module
 from chalicelib.messages.routes import message_pusher
+
+service = lazy_module("chalicelib.connections.service")
+frames = lazy_module("chalicelib.messages.frames")
 
 
 def connect(event: WebsocketEvent) -> Response:

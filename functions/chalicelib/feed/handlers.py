@@ -1,26 +1,30 @@
 """The fan-out worker: one SQS message, one page of followers (``app.py`` subscribes it)."""
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from chalice.app import SQSEvent
 
-from chalicelib.feed import fanout
-from chalicelib.feed.consumers import fanout_queue
-from chalicelib.feed.queue import decode_job
+from chalicelib.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+batch = lazy_module("aws_lambda_powertools.utilities.batch")
+fanout = lazy_module("chalicelib.feed.fanout")
+consumers = lazy_module("chalicelib.feed.consumers")
+queue = lazy_module("chalicelib.feed.queue")
 
 
 def _run(record: SQSRecord) -> None:
-    fanout.run_job(decode_job(record.body), fanout_queue())
+    fanout.run_job(queue.decode_job(record.body), consumers.fanout_queue())
 
 
 def fanout_worker(event: SQSEvent) -> dict:
-    return process_partial_response(
+    return batch.process_partial_response(
         event=event.to_dict(),
         record_handler=_run,
-        processor=BatchProcessor(event_type=EventType.SQS),
+        processor=batch.BatchProcessor(event_type=batch.EventType.SQS),
         context=event.context,
     )

@@ -1,7 +1,9 @@
 from chalice import Blueprint
 
 from chalicelib.api.requests import caller, list_body, page_request
-from chalicelib.feed import service
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.feed.service")
 
 feed_api = Blueprint(__name__)
 

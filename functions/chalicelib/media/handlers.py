@@ -3,7 +3,9 @@ prefix only, so the renditions it writes elsewhere never trigger it again."""
 
 from chalice.app import S3Event
 
-from chalicelib.media import service
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.media.service")
 
 
 def process_upload(event: S3Event) -> None:

@@ -1,8 +1,10 @@
 from chalice import Blueprint, Response
 
 from chalicelib.api.requests import body, caller
-from chalicelib.media import service
-from chalicelib.media.schemas import CreateUploadInput, render_upload
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.media.service")
+schemas = lazy_module("chalicelib.media.schemas")
 
 media_api = Blueprint(__name__)
 
@@ -10,8 +12,10 @@ media_api = Blueprint(__name__)
 @media_api.route("/media/uploads", methods=["POST"])
 def create_upload() -> Response:
     request = media_api.current_request
-    media, upload = service.create_upload(caller(request).user_id, body(request, CreateUploadInput))
-    return Response(render_upload(media, upload), status_code=201)
+    media, upload = service.create_upload(
+        caller(request).user_id, body(request, schemas.CreateUploadInput)
+    )
+    return Response(schemas.render_upload(media, upload), status_code=201)
 
 
 @media_api.route("/media/{media_id}", methods=["GET"])

@@ -1,8 +1,10 @@
 from chalice import Blueprint, Response
 
 from chalicelib.api.requests import body, caller, list_body, page_request
-from chalicelib.notifications import service
-from chalicelib.notifications.schemas import MarkReadInput, render_notification
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.notifications.service")
+schemas = lazy_module("chalicelib.notifications.schemas")
 
 notifications_api = Blueprint(__name__)
 
@@ -13,11 +15,11 @@ def list_notifications() -> dict:
     me = caller(request)
     scope = f"notifications:{me.user_id}"
     page = service.notifications(me.user_id, page_request(request, scope))
-    return list_body(page, scope, render_notification)
+    return list_body(page, scope, schemas.render_notification)
 
 
 @notifications_api.route("/notifications/read", methods=["POST"])
 def mark_read() -> Response:
     request = notifications_api.current_request
-    service.mark_read(caller(request).user_id, body(request, MarkReadInput).until)
+    service.mark_read(caller(request).user_id, body(request, schemas.MarkReadInput).until)
     return Response(body="", status_code=204)

@@ -1,7 +1,9 @@
 from chalice import Blueprint, Response
 
 from chalicelib.api.requests import caller, list_body, page_request
-from chalicelib.saved import service
+from chalicelib.core.lazy import lazy_module
+
+service = lazy_module("chalicelib.saved.service")
 
 saved_api = Blueprint(__name__)
 

@@ -1,7 +1,10 @@
 from chalice import Blueprint
 
 from chalicelib.api.requests import caller, list_body, page_request
-from chalicelib.search import domain, service
+from chalicelib.core.lazy import lazy_module
+
+domain = lazy_module("chalicelib.search.domain")
+service = lazy_module("chalicelib.search.service")
 
 search_api = Blueprint(__name__)
 

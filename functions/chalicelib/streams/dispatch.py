@@ -10,18 +10,19 @@ redelivered, so every consumer must be idempotent per record.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
+from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import logger
 
-StreamConsumer = Callable[[DynamoDBRecord], None]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
+batch = lazy_module("aws_lambda_powertools.utilities.batch")
+
+type StreamConsumer = Callable[[DynamoDBRecord], None]
 
 
 def dispatch_records(
@@ -33,8 +34,8 @@ def dispatch_records(
         for consume in consumers:
             consume(record)
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    response = process_partial_response(
+    processor = batch.BatchProcessor(event_type=batch.EventType.DynamoDBStreams)
+    response = batch.process_partial_response(
         event=event, record_handler=handle, processor=processor, context=context
     )
     if response.get("batchItemFailures"):

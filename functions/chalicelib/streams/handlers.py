@@ -1,37 +1,22 @@
 """The stream Lambdas: one per table stream, each handing records to that table's consumers.
 
-A feature consumes a table's changes by adding its function to the tuple here; the function
-takes one Powertools ``DynamoDBRecord`` and must be idempotent (records can come twice).
+A feature consumes a table's changes by adding its function to that table's handler here;
+the function takes one Powertools ``DynamoDBRecord`` and must be idempotent (records can come
+twice). Consumer modules are imported by a handler's first call (``chalicelib/core/lazy.py``),
+so each stream function loads only its own consumers.
 ``app.py`` subscribes each handler to its table's stream with the batching in ``BATCH``.
 """
 
 from chalice.app import DynamoDBEvent
 
-from chalicelib.feed import consumers as feed
-from chalicelib.follows import consumers as follows
-from chalicelib.notifications import consumers as notifications
-from chalicelib.search import consumers as search
-from chalicelib.stories import consumers as stories
-from chalicelib.streams.dispatch import StreamConsumer, dispatch_records
+from chalicelib.core.lazy import lazy_module
+from chalicelib.streams.dispatch import dispatch_records
 
-USERS_CONSUMERS: tuple[StreamConsumer, ...] = (
-    feed.on_user_record,
-    search.on_user_record,
-    follows.on_user_record,  # last: approving many requests may run out of time and retry
-)
-FOLLOWS_CONSUMERS: tuple[StreamConsumer, ...] = (
-    feed.on_follow_record,
-    notifications.on_follow_record,
-    stories.on_follow_record,
-)
-POSTS_CONSUMERS: tuple[StreamConsumer, ...] = (
-    feed.on_post_record,
-    notifications.on_post_record,
-    search.on_post_record,
-)
-LIKES_CONSUMERS: tuple[StreamConsumer, ...] = (notifications.on_like_record,)
-COMMENTS_CONSUMERS: tuple[StreamConsumer, ...] = (notifications.on_comment_record,)
-STORIES_CONSUMERS: tuple[StreamConsumer, ...] = (stories.on_story_record,)
+feed = lazy_module("chalicelib.feed.consumers")
+follows = lazy_module("chalicelib.follows.consumers")
+notifications = lazy_module("chalicelib.notifications.consumers")
+search = lazy_module("chalicelib.search.consumers")
+stories = lazy_module("chalicelib.stories.consumers")
 
 BATCH = {
     "batch_size": 100,
@@ -41,24 +26,31 @@ BATCH = {
 
 
 def users_stream(event: DynamoDBEvent) -> dict:
-    return dispatch_records(event.to_dict(), event.context, USERS_CONSUMERS)
+    consumers = (
+        feed.on_user_record,
+        search.on_user_record,
+        follows.on_user_record,  # last: approving many requests may run out of time and retry
+    )
+    return dispatch_records(event.to_dict(), event.context, consumers)
 
 
 def follows_stream(event: DynamoDBEvent) -> dict:
-    return dispatch_records(event.to_dict(), event.context, FOLLOWS_CONSUMERS)
+    consumers = (feed.on_follow_record, notifications.on_follow_record, stories.on_follow_record)
+    return dispatch_records(event.to_dict(), event.context, consumers)
 
 
 def posts_stream(event: DynamoDBEvent) -> dict:
-    return dispatch_records(event.to_dict(), event.context, POSTS_CONSUMERS)
+    consumers = (feed.on_post_record, notifications.on_post_record, search.on_post_record)
+    return dispatch_records(event.to_dict(), event.context, consumers)
 
 
 def likes_stream(event: DynamoDBEvent) -> dict:
-    return dispatch_records(event.to_dict(), event.context, LIKES_CONSUMERS)
+    return dispatch_records(event.to_dict(), event.context, (notifications.on_like_record,))
 
 
 def comments_stream(event: DynamoDBEvent) -> dict:
-    return dispatch_records(event.to_dict(), event.context, COMMENTS_CONSUMERS)
+    return dispatch_records(event.to_dict(), event.context, (notifications.on_comment_record,))
 
 
 def stories_stream(event: DynamoDBEvent) -> dict:
-    return dispatch_records(event.to_dict(), event.context, STORIES_CONSUMERS)
+    return dispatch_records(event.to_dict(), event.context, (stories.on_story_record,))
