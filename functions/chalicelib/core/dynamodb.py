@@ -15,11 +15,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBConnectionError, TransactWriteError
+from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, TransactWriteError
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import DependencyUnavailable
+from chalicelib.core.pagination import Page
 
 TRANSACTION_ATTEMPTS = 8
 # BatchGetItem takes at most 100 keys per call, across all its tables.
@@ -117,6 +119,16 @@ def cancelled_item(exc: TransactWriteError, labels: Sequence[str], label: str) -
     position = list(labels).index(label)
     reason = reasons[position] if position < len(reasons) else None
     return reason.raw_item if reason is not None else None
+
+
+def page_of[M, T](results: ResultIterator[M], pick: Callable[[M], T], failure: str) -> Page[T]:
+    """One page of a PynamoDB query, each item ``pick``ed, and where the next page starts
+    (``Page.position``); a read that fails is ``DependencyUnavailable(failure)``."""
+    try:
+        items = [pick(item) for item in results]
+    except PynamoDBException as exc:
+        raise DependencyUnavailable(failure) from exc
+    return Page(items, results.last_evaluated_key)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import DeleteError, TransactWriteError
 from pynamodb.indexes import KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -33,6 +33,7 @@ from chalicelib.core.dynamodb import (
     batch_get,
     batch_read,
     failed_items,
+    page_of,
     transact,
 )
 from chalicelib.core.errors import DependencyUnavailable, NotAllowed, NotFound
@@ -105,11 +106,9 @@ def blocked_page(blocker_id: str, page: PageRequest) -> Page[str]:
     results = BlockItem.blocks_by_time.query(
         blocker_id, scan_index_forward=False, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        ids = [item.blocked_id for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list blocked accounts; retry shortly") from exc
-    return Page(ids, results.last_evaluated_key)
+    return page_of(
+        results, lambda item: item.blocked_id, "could not list blocked accounts; retry shortly"
+    )
 
 
 # --- as part of other families' transactions and reads ---------------------------------------

@@ -38,6 +38,7 @@ from chalicelib.core.dynamodb import (
     batch_get,
     batch_read,
     failed_items,
+    page_of,
     transact,
 )
 from chalicelib.core.errors import DependencyUnavailable, NotFound
@@ -221,11 +222,7 @@ def following_page(user_id: str, page: PageRequest) -> Page[str]:
 
 
 def _page_of(results: ResultIterator[FollowItem], pick: Callable[[FollowItem], str]) -> Page[str]:
-    try:
-        ids = [pick(item) for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not read the follow graph; retry shortly") from exc
-    return Page(ids, results.last_evaluated_key)
+    return page_of(results, pick, "could not read the follow graph; retry shortly")
 
 
 def tag_celebrity_edge(follower_id: str, followee_id: str) -> None:

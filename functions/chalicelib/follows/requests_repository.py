@@ -22,7 +22,7 @@ from pynamodb.indexes import KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.dynamodb import BaseMeta, BatchRead, FromSettings, RawItem, batch_read
+from chalicelib.core.dynamodb import BaseMeta, BatchRead, FromSettings, RawItem, batch_read, page_of
 from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows.domain import FollowRequest
@@ -87,11 +87,9 @@ def requests_page(target_id: str, page: PageRequest) -> Page[str]:
     results = FollowRequestItem.requests_by_time.query(
         target_id, scan_index_forward=False, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        ids = [item.requester_id for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not read follow requests; retry shortly") from exc
-    return Page(ids, results.last_evaluated_key)
+    return page_of(
+        results, lambda item: item.requester_id, "could not read follow requests; retry shortly"
+    )
 
 
 def oldest_requests(target_id: str, made_until: str, limit: int) -> list[FollowRequest]:

@@ -21,7 +21,7 @@ import time
 from datetime import datetime
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import GetError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import GetError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -32,6 +32,7 @@ from chalicelib.core.dynamodb import (
     FromSettings,
     cancelled_item,
     failed_items,
+    page_of,
     transact,
 )
 from chalicelib.core.errors import DependencyUnavailable, InvalidInput, NotFound
@@ -346,11 +347,7 @@ def messages_after(conversation_id: str, after_seq: int, page: PageRequest) -> P
         limit=page.limit,
         last_evaluated_key=page.position,
     )
-    try:
-        messages = [_to_message(item) for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list the messages; retry shortly") from exc
-    return Page(messages, results.last_evaluated_key)
+    return page_of(results, _to_message, "could not list the messages; retry shortly")
 
 
 def inbox_page(user_id: str, page: PageRequest) -> Page[ConversationSummary]:
@@ -358,11 +355,7 @@ def inbox_page(user_id: str, page: PageRequest) -> Page[ConversationSummary]:
     results = InboxItem.by_activity.query(
         user_id, scan_index_forward=False, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        summaries = [_to_summary(item) for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list the conversations; retry shortly") from exc
-    return Page(summaries, results.last_evaluated_key)
+    return page_of(results, _to_summary, "could not list the conversations; retry shortly")
 
 
 # Reading receipts -----------------------------------------------------------------------------

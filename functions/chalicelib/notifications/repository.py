@@ -24,7 +24,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import epoch_seconds, iso
-from chalicelib.core.dynamodb import BaseMeta, FromSettings
+from chalicelib.core.dynamodb import BaseMeta, FromSettings, page_of
 from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.notifications.domain import Notification, NotificationType
@@ -159,11 +159,7 @@ def notifications_page(
         limit=page.limit,
         last_evaluated_key=page.position,
     )
-    try:
-        notifications = [_to_notification(item) for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not read notifications; retry shortly") from exc
-    return Page(notifications, results.last_evaluated_key)
+    return page_of(results, _to_notification, "could not read notifications; retry shortly")
 
 
 def is_stored(recipient_id: str, key: str, now: datetime, ttl: timedelta) -> bool:

@@ -35,6 +35,7 @@ from chalicelib.core.dynamodb import (
     batch_get,
     batch_read,
     failed_items,
+    page_of,
     transact,
 )
 from chalicelib.core.errors import DependencyUnavailable, NotFound
@@ -296,11 +297,7 @@ def posts_page(author_id: str, page: PageRequest) -> Page[str]:
     results = PostItem.by_author.query(
         author_id, scan_index_forward=False, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        ids = [item.post_id for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list the posts; retry shortly") from exc
-    return Page(ids, results.last_evaluated_key)
+    return page_of(results, lambda item: item.post_id, "could not list the posts; retry shortly")
 
 
 def post_refs_by_author(author_id: str, before: str | None, limit: int) -> list[PostRef]:
@@ -439,8 +436,4 @@ def comments_page(post_id: str, page: PageRequest) -> Page[Comment]:
     results = CommentItem.query(
         post_id, scan_index_forward=True, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        comments = [_to_comment(item) for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list the comments; retry shortly") from exc
-    return Page(comments, results.last_evaluated_key)
+    return page_of(results, _to_comment, "could not list the comments; retry shortly")

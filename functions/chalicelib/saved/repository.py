@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError, PynamoDBException
+from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.indexes import KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.core.clock import iso
-from chalicelib.core.dynamodb import BaseMeta, FromSettings
+from chalicelib.core.dynamodb import BaseMeta, FromSettings, page_of
 from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
 
@@ -64,8 +64,8 @@ def saved_page(user_id: str, page: PageRequest) -> Page[str]:
     results = SavedPostItem.by_time.query(
         user_id, scan_index_forward=False, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        post_ids = [item.saved_key.split("#", 1)[1] for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list saved posts; retry shortly") from exc
-    return Page(post_ids, results.last_evaluated_key)
+    return page_of(
+        results,
+        lambda item: item.saved_key.split("#", 1)[1],
+        "could not list saved posts; retry shortly",
+    )

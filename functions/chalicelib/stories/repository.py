@@ -37,6 +37,7 @@ from chalicelib.core.dynamodb import (
     batch_get,
     batch_read,
     failed_items,
+    page_of,
     transact,
 )
 from chalicelib.core.errors import DependencyUnavailable
@@ -342,11 +343,11 @@ def viewers_page(story_id: str, page: PageRequest) -> Page[tuple[str, str]]:
     results = StoryViewItem.by_time.query(
         story_id, scan_index_forward=False, limit=page.limit, last_evaluated_key=page.position
     )
-    try:
-        items = [(item.viewer_id, item.viewed_at) for item in results]
-    except PynamoDBException as exc:
-        raise DependencyUnavailable("could not list the viewers; retry shortly") from exc
-    return Page(items, results.last_evaluated_key)
+    return page_of(
+        results,
+        lambda item: (item.viewer_id, item.viewed_at),
+        "could not list the viewers; retry shortly",
+    )
 
 
 # Clean-up ---------------------------------------------------------------------------------
