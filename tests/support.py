@@ -98,19 +98,11 @@ def create_post(client: Any, author: Account, media_id: str, caption: str = "") 
 
 
 def import_app_modules() -> None:
-    """Import every ``chalicelib`` module.
+    """Import every ``chalicelib`` module (the app imports most on first use), so a test
+    that enumerates the app's classes (``__subclasses__()``) sees them all."""
+    from infrastructure.local_stack.stack import import_app_modules as import_all
 
-    The app imports most of its modules on first use (``chalicelib/core/lazy.py``), so what
-    ``import app`` has loaded depends on what ran before: a test that enumerates the app's
-    classes (``__subclasses__()``) imports them all first.
-    """
-    import importlib
-    import pkgutil
-
-    import chalicelib
-
-    for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
-        importlib.import_module(module.name)
+    import_all()
 
 
 def dynamodb_clients() -> list:

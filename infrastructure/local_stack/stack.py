@@ -8,6 +8,7 @@ import gc
 import importlib
 import logging
 import os
+import pkgutil
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -59,6 +60,16 @@ def import_app() -> Chalice:
     return module.app
 
 
+def import_app_modules() -> None:
+    """Import every ``chalicelib`` module, which the app itself imports on first use
+    (``chalicelib/core/lazy.py``): for a long-running process, or a test that enumerates the
+    app's classes, that wants them all loaded now."""
+    import chalicelib
+
+    for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        importlib.import_module(module.name)
+
+
 class LocalStack:
     """Starts and stops every part, in dependency order."""
 
@@ -103,6 +114,9 @@ class LocalStack:
         self.rest = RestGateway(app, host=self.config.host, port=self.config.api_port).start()
         # The app, botocore's models and every library are loaded for good: keep them out
         # of full garbage collections, which otherwise stall every handler for 0.1-0.5 s.
+        # Lambda imports modules on first use to start fast; a local stack runs for hours,
+        # so it loads them all now, before freezing.
+        import_app_modules()
         gc.collect()
         gc.freeze()
         return self
