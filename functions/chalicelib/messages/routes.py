@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.idempotency import idempotency_key, run_once
+from chalicelib.api.idempotency import created_once
 from chalicelib.api.requests import body, caller, list_body, page_request
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import InvalidInput
@@ -48,17 +48,12 @@ def _after_seq(raw: str | None) -> int:
 def send_message() -> Response:
     request = messages_api.current_request
     sender, details = caller(request), body(request, schemas.SendMessageInput)
-    outcome = run_once(
-        "POST /messages",
-        sender.user_id,
-        idempotency_key(request),
-        details,
+    return created_once(
+        messages_api, "POST /messages", sender.user_id, details,
         lambda: schemas.render_message(
             service.send_message(sender.user_id, details, message_pusher()).message
         ),
-        messages_api.lambda_context,
-    )
-    return Response(outcome.body, status_code=201, headers=outcome.headers)
+    )  # fmt: skip
 
 
 @messages_api.route("/conversations", methods=["GET"])

@@ -1,6 +1,6 @@
 from chalice import Blueprint, Response
 
-from chalicelib.api.idempotency import idempotency_key, run_once
+from chalicelib.api.idempotency import created_once
 from chalicelib.api.requests import body, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
@@ -14,15 +14,10 @@ posts_api = Blueprint(__name__)
 def create_post() -> Response:
     request = posts_api.current_request
     author, details = caller(request), body(request, schemas.CreatePostInput)
-    outcome = run_once(
-        "POST /posts",
-        author.user_id,
-        idempotency_key(request),
-        details,
+    return created_once(
+        posts_api, "POST /posts", author.user_id, details,
         lambda: service.create_post(author.user_id, details),
-        posts_api.lambda_context,
-    )
-    return Response(outcome.body, status_code=201, headers=outcome.headers)
+    )  # fmt: skip
 
 
 @posts_api.route("/posts/{post_id}", methods=["GET"])

@@ -1,6 +1,6 @@
 from chalice import Blueprint, Response
 
-from chalicelib.api.idempotency import idempotency_key, run_once
+from chalicelib.api.idempotency import created_once
 from chalicelib.api.requests import body, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
@@ -14,15 +14,10 @@ stories_api = Blueprint(__name__)
 def create_story() -> Response:
     request = stories_api.current_request
     owner, details = caller(request), body(request, schemas.CreateStoryInput)
-    outcome = run_once(
-        "POST /stories",
-        owner.user_id,
-        idempotency_key(request),
-        details,
+    return created_once(
+        stories_api, "POST /stories", owner.user_id, details,
         lambda: service.create_story(owner.user_id, details),
-        stories_api.lambda_context,
-    )
-    return Response(outcome.body, status_code=201, headers=outcome.headers)
+    )  # fmt: skip
 
 
 @stories_api.route("/stories/feed", methods=["GET"])
