@@ -712,3 +712,26 @@ def test_post_refs_by_author_page_newest_first_before_a_feed_position(
     older = repository.post_refs_by_author(author.user_id, before=refs[1].entry_key, limit=10)
     assert [ref.post_id for ref in older] == newest_first[2:]
     assert repository.post_refs_by_author("nobody", before=None, limit=5) == []
+
+
+def test_a_deleted_posts_likes_and_comments_are_removed_by_its_stream_record(
+    chalice_app, client: Client, make_account, make_ready_media
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.posts.repository import CommentItem, LikeItem
+
+    from infrastructure.local_stack.event_plumbing import EventPlumbing
+
+    author, fans = make_account("author"), [make_account("fan") for _ in range(3)]
+    post_id = create_post(client, author, media_ids=[make_ready_media(author)]).json_body["post_id"]
+    for fan in fans:
+        client.http.post(f"/posts/{post_id}/like", headers=fan.auth)
+        client.http.post(
+            f"/posts/{post_id}/comments", headers=fan.auth, body=json.dumps({"text": "wow"})
+        )
+    assert (LikeItem.count(post_id), CommentItem.count(post_id)) == (3, 3)
+
+    with EventPlumbing(chalice_app) as plumbing:
+        assert client.http.delete(f"/posts/{post_id}", headers=author.auth).status_code == 204
+        assert plumbing.wait_until_idle(timeout=60)
+
+    assert (LikeItem.count(post_id), CommentItem.count(post_id)) == (0, 0)

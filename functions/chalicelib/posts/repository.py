@@ -388,6 +388,21 @@ def _change_pair(
         raise DependencyUnavailable("could not save the change; retry shortly") from exc
 
 
+def delete_reactions(post_id: str) -> int:
+    """Delete every like and comment of a (deleted) post; how many. Idempotent: what is
+    already gone is not there to delete. Their own stream records withdraw notifications."""
+    deleted = 0
+    try:
+        for model, range_key in ((LikeItem, "user_id"), (CommentItem, "comment_id")):
+            with model.batch_write() as batch:
+                for item in model.query(post_id, attributes_to_get=["post_id", range_key]):
+                    batch.delete(item)
+                    deleted += 1
+    except PynamoDBException as exc:
+        raise DependencyUnavailable("could not delete the post's likes and comments") from exc
+    return deleted
+
+
 # Comments ---------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from chalicelib.streams.dispatch import dispatch_records
 feed = lazy_module("chalicelib.feed.consumers")
 follows = lazy_module("chalicelib.follows.consumers")
 notifications = lazy_module("chalicelib.notifications.consumers")
+posts = lazy_module("chalicelib.posts.consumers")
 search = lazy_module("chalicelib.search.consumers")
 stories = lazy_module("chalicelib.stories.consumers")
 
@@ -40,7 +41,12 @@ def follows_stream(event: DynamoDBEvent) -> dict:
 
 
 def posts_stream(event: DynamoDBEvent) -> dict:
-    consumers = (feed.on_post_record, notifications.on_post_record, search.on_post_record)
+    consumers = (
+        feed.on_post_record,
+        notifications.on_post_record,
+        search.on_post_record,
+        posts.on_post_record,
+    )
     return dispatch_records(event.to_dict(), event.context, consumers)
 
 
