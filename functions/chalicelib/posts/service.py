@@ -267,8 +267,8 @@ def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None
 def delete_post(caller_id: str, post_id: str) -> None:
     """The author deletes a post; its media then expire like unattached uploads.
 
-    Feeds, hashtag pages and search drop it from the posts stream's REMOVE record. Its
-    likes and comments stay until a stream consumer removes them; no read shows them.
+    Feeds, hashtag pages and search drop it, and its likes and comments are deleted, from
+    the posts stream's REMOVE record (``posts/consumers.py``); no read shows them meanwhile.
     """
     # Whoever may not see the post is told what reading it would tell them (404 or 403),
     # not that it exists and is someone else's.
