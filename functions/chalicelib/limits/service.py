@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
+from typing import TYPE_CHECKING
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import RateLimited
 from chalicelib.limits import repository
 from chalicelib.limits.domain import Action, Limit, limits_from
+
+if TYPE_CHECKING:  # the transaction itself stays in the data layers
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
 
 
 @cache
