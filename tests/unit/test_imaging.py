@@ -23,7 +23,7 @@ from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageOps, ImageStat
 
 from tests.support import png_header_only
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "exif-orientation"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "exif-orientation"
 # Mean absolute difference per channel (0-255) between a rendition and a reference resized
 # the same way: about 2-4 when both are upright (JPEG noise), 38-88 when the rendition is
 # mirrored or turned (measured on every sample; see the test that checks this bound bites).
