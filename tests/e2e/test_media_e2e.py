@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 
 from tests.e2e.conftest import RunningStack, wait_until
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "exif-orientation"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "exif-orientation"
 
 
 def test_an_uploaded_photo_becomes_upright_fetchable_renditions(local_stack: RunningStack) -> None:

@@ -95,13 +95,15 @@ def test_importing_app_loads_none_of_the_heavy_packages() -> None:
 
 def lazy_references() -> list[tuple[str, str, str]]:
     """``(module, proxy's module name, attribute)`` for each ``proxy.attribute`` in the app,
-    where ``proxy = lazy_module("...")`` at the top of that module."""
+    where ``proxy = lazy_module("...")`` at the top of that module (or in the ``else`` of its
+    ``if TYPE_CHECKING:``, which imports the module itself for the type checker)."""
     found = []
     for path in sorted((FUNCTIONS / "chalicelib").rglob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
+        top = [*tree.body, *(n for s in tree.body if isinstance(s, ast.If) for n in s.orelse)]
         proxies = {
             node.targets[0].id: node.value.args[0].value
-            for node in tree.body
+            for node in top
             if isinstance(node, ast.Assign)
             and isinstance(node.targets[0], ast.Name)
             and isinstance(node.value, ast.Call)

@@ -177,7 +177,7 @@ def test_a_like_notifies_the_post_author_and_an_unlike_withdraws_it(
         "avatar": None,
     }
     assert notification["post_id"] == liked["post_id"]
-    assert "comment_id" not in notification
+    assert notification["comment_id"] is None
     assert notification["created_at"] == liked["created_at"]
     assert notification["read"] is False
     assert items(client, liker) == []
@@ -230,7 +230,7 @@ def test_a_post_notifies_whom_it_mentions_and_its_deletion_withdraws_all_about_i
     [mention] = items(client, mentioned)
     assert (mention["type"], mention["actor"]["user_id"]) == ("mention", author.user_id)
     assert mention["post_id"] == posted["post_id"]
-    assert "comment_id" not in mention
+    assert mention["comment_id"] is None
     assert {n["post_id"] for n in items(client, author)} == {posted["post_id"], other_post}
 
     # A counter moving on the post (MODIFY) changes no notification.
@@ -375,7 +375,7 @@ def test_marking_read_until_one_marks_it_and_everything_older(
     assert [n["read"] for n in items(client, author)] == [False] + [True] * 4
 
 
-def test_marking_read_with_an_id_that_is_not_yours_is_400_and_changes_nothing(
+def test_marking_read_with_an_id_that_is_not_yours_is_404_bad_input_400_and_nothing_changes(
     chalice_app, client: Client, make_account
 ) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.notifications.domain import encode_notification_id
@@ -386,7 +386,13 @@ def test_marking_read_with_an_id_that_is_not_yours_is_400_and_changes_nothing(
     foreign = items(client, other)[0]["notification_id"]
     unknown = encode_notification_id("2026-11-20T10:00:00.000Z#0123456789abcdef")
 
-    for until in ["garbage", "", "!!!!", foreign, unknown, foreign + "A", 42, None, ["x"]]:
+    # Ids are opaque: one that names none of the caller's notifications is not found, however
+    # it is spelled; what is not an id at all (empty, not a string) is bad input.
+    for until in ["garbage", "!!!!", foreign, unknown, foreign + "A"]:
+        response = mark_read(client, author, until)
+        assert response.status_code == 404, until
+        assert response.json_body["Code"] == "NotFoundError"
+    for until in ["", 42, None, ["x"]]:
         response = mark_read(client, author, until)
         assert response.status_code == 400, until
         assert response.json_body["Code"] == "BadRequestError"
@@ -444,7 +450,7 @@ def test_following_someone_notifies_them_through_the_stream_and_unfollowing_with
     assert notification["type"] == "follow"
     assert notification["actor"]["user_id"] == follower.user_id
     assert notification["actor"]["username"] == follower.username
-    assert "post_id" not in notification
+    assert notification["post_id"] is None
     assert items(client, follower) == []
 
     client.http.delete(f"/users/{followee.user_id}/follow", headers=follower.auth)
@@ -494,7 +500,7 @@ def test_posts_likes_and_comments_notify_through_the_streams_and_deleting_withdr
         client.http.delete(f"/posts/{post_id}/comments/{comment_id}", headers=fan.auth)
         assert plumbing.wait_until_idle(timeout=30)
         assert items(client, author) == []
-        assert [n["comment_id"] for n in items(client, friend) if "comment_id" in n] == []
+        assert [n["comment_id"] for n in items(client, friend) if n["comment_id"]] == []
 
         assert client.http.delete(f"/posts/{post_id}", headers=author.auth).status_code == 204
         assert plumbing.wait_until_idle(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import NotFound
 from chalicelib.notifications.domain import (
     Notification,
     NotificationType,
@@ -131,8 +131,8 @@ def test_a_notification_id_round_trips_and_reveals_nothing_readable() -> None:
         "é" * 10,
     ],
 )
-def test_an_id_this_service_did_not_issue_is_invalid_input(garbage: str) -> None:
-    with pytest.raises(InvalidInput):
+def test_an_id_this_service_did_not_issue_names_nothing(garbage: str) -> None:
+    with pytest.raises(NotFound):
         decode_notification_id(garbage)
 
 

@@ -4,17 +4,21 @@ outside it (the contract, the samples and the docs all live inside)."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# A path that climbs out of the repository into the "shared" folder beside it (/ or \\).
-OUTSIDE = re.compile(rb"\.\.[/\\]shared\b")
+# A path that climbs out of the repository into the "shared" folder beside it (/ or \\),
+# spelled as text or as pathlib parts (the word shared, quoted, then a slash).
+OUTSIDE = re.compile(rb"\.\.[/\\]shared\b|[\"']shared[\"']\s*/\s*[\"']")
 
 
 def tracked_files() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    git = shutil.which("git")
+    assert git is not None, "the repository stands-alone check needs git"
+    listed = subprocess.run(  # noqa: S603 - git, with arguments of ours
+        [git, "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout
     return [ROOT / name for name in listed.decode().split("\0") if name]
 
@@ -35,3 +39,4 @@ def test_the_pattern_finds_a_link_to_the_folder_beside() -> None:
     assert OUTSIDE.search(b"see [the contract](" + beside + b"/API.md)")
     assert OUTSIDE.search(beside.replace(b"/", b"\\") + b"\\samples")
     assert not OUTSIDE.search(b"docs/shared/API.md and " + beside + b"ness")
+    assert OUTSIDE.search(b'parents[3] / "shared" ' + b'/ "samples"')

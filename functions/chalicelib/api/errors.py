@@ -31,11 +31,24 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 
 def error_response(error: DomainError) -> Response:
     status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 500)
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if isinstance(error, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after_seconds)
+        headers.update(rate_limit_headers(error.limit, 0, error.resets_at))
+    # The body is ``chalicelib.core.schema.ErrorOut`` (which the OpenAPI document shows),
+    # written out here so that an error, a 401 at a cold start say, does not import pydantic.
     return Response(
         body={"Code": error.code, "Message": error.message}, status_code=status, headers=headers
     )
+
+
+def rate_limit_headers(limit: int, remaining: int, resets_at: int) -> dict[str, str]:
+    """``X-RateLimit-*`` as GitHub sends them: the window's limit, what is left of it, and
+    when the window resets (epoch seconds); on every response of a rate-limited route."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(0, remaining)),
+        "X-RateLimit-Reset": str(resets_at),
+    }

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Request, Response
+from chalice.app import Request
 
 from chalicelib.core.clients import aws_client
 from chalicelib.core.config import get_settings
@@ -81,22 +81,6 @@ def persistence_store() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table, boto3_client=aws_client("dynamodb")
     )
-
-
-def created_once(
-    route: Any,
-    operation: str,
-    caller_id: str,
-    details: StrictInput,
-    produce: Callable[[], dict[str, Any]],
-) -> Response:
-    """A create route's answer: 201 with what ``produce`` made, made once per
-    Idempotency-Key (see ``run_once``); ``route`` is the Blueprint serving the request."""
-    request = route.current_request
-    outcome = run_once(
-        operation, caller_id, idempotency_key(request), details, produce, route.lambda_context
-    )
-    return Response(outcome.body, status_code=201, headers=outcome.headers)
 
 
 def run_once(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalice.app import Request
 
@@ -15,12 +15,14 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.core.pagination import CursorCodec, Page, PageRequest, parse_limit
 
 if TYPE_CHECKING:
+    from chalicelib.auth import tokens
     from chalicelib.auth.tokens import Caller
-    from chalicelib.core.schema import StrictInput
-
-# Imported on first use: PyJWT with cryptography, and pydantic (chalicelib/core/lazy.py).
-tokens = lazy_module("chalicelib.auth.tokens")
-schema = lazy_module("chalicelib.core.schema")
+    from chalicelib.core import schema
+    from chalicelib.core.schema import ListOf, Output, QueryInput, StrictInput
+else:
+    # Imported on first use: PyJWT with cryptography, and pydantic (chalicelib/core/lazy.py).
+    tokens = lazy_module("chalicelib.auth.tokens")
+    schema = lazy_module("chalicelib.core.schema")
 
 CALLER_KEY = "caller"
 
@@ -35,6 +37,8 @@ def caller(request: Request) -> Caller:
 
 def body[M: StrictInput](request: Request, model: type[M]) -> M:
     raw = request.raw_body
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
     if not raw:
         raise InvalidInput("the request body must be a JSON object")
     try:
@@ -47,6 +51,11 @@ def body[M: StrictInput](request: Request, model: type[M]) -> M:
         # JSON can spell "\ud800", which no UTF-8 store or AWS API accepts.
         raise InvalidInput("the request body contains text that is not valid Unicode")
     return schema.validate_input(model, data)
+
+
+def query[Q: QueryInput](request: Request, model: type[Q]) -> Q:
+    """The query string's parameters as ``model``; a value that does not fit is a 400."""
+    return schema.validate_query(model, dict(request.query_params or {}))
 
 
 def _has_lone_surrogates(raw: bytes, data: object) -> bool:
@@ -66,15 +75,21 @@ def cursor_codec() -> CursorCodec:
 
 def page_request(request: Request, scope: str) -> PageRequest:
     """``?limit=`` and ``?cursor=``, checked; the cursor must belong to the list ``scope``."""
-    query = request.query_params or {}
+    parameters: Mapping[str, str] = request.query_params or {}
     return PageRequest(
-        limit=parse_limit(query.get("limit")),
-        position=cursor_codec().decode(query.get("cursor"), scope),
+        limit=parse_limit(parameters.get("limit")),
+        position=cursor_codec().decode(parameters.get("cursor"), scope),
     )
 
 
-def list_body[T](page: Page[T], scope: str, render: Callable[[T], Any]) -> dict[str, Any]:
-    return {
-        "items": [render(item) for item in page.items],
-        "next_cursor": cursor_codec().encode(page.position, scope),
-    }
+def list_body[T, O: Output](page: Page[T], scope: str, render: Callable[[T], O]) -> ListOf[O]:
+    """A page as the contract lists it: its items rendered, and a cursor for ``scope``."""
+    return schema.ListOf(
+        items=[render(item) for item in page.items],
+        next_cursor=cursor_codec().encode(page.position, scope),
+    )
+
+
+def as_is[O: Output](item: O) -> O:
+    """``list_body``'s render for pages whose items the service already rendered."""
+    return item

@@ -1,12 +1,12 @@
-"""Request bodies of the /auth routes."""
+"""The /auth routes' bodies in and out."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from chalicelib.core.schema import StrictInput
+from chalicelib.core.schema import Output, StrictInput
 from chalicelib.users.domain import USERNAME_PATTERN, normalise_username
 from chalicelib.users.schemas import FullName
 
@@ -18,7 +18,14 @@ def _valid_username(raw: str) -> str:
     return username
 
 
-Username = Annotated[str, StringConstraints(max_length=64), AfterValidator(_valid_username)]
+# The validator gives the message; the pattern says the same to the OpenAPI document: 1 to
+# 30 letters, digits, "." or "_", in any case (stored lower-cased), spaces around trimmed.
+Username = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_valid_username),
+    Field(json_schema_extra={"pattern": r"^\s*[A-Za-z0-9._]{1,30}\s*$"}),
+]
 Email = Annotated[
     str,
     StringConstraints(
@@ -47,3 +54,24 @@ class RefreshInput(StrictInput):
 class ConfirmInput(StrictInput):
     username: Username
     code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class SignedUpOut(Output):
+    user_id: str
+    username: str = Field(description="As stored: lower-cased.")
+
+
+class SessionOut(Output):
+    token: str = Field(description="Send as Authorization: Bearer <token>.")
+    refresh_token: str = Field(description="Trade for a new token at POST /auth/refresh.")
+    expires_in: int = Field(description="Seconds the token stays valid.")
+    user_id: str
+
+
+class RefreshedOut(Output):
+    token: str
+    expires_in: int
+
+
+class ConfirmedOut(Output):
+    status: Literal["confirmed"] = "confirmed"

@@ -44,11 +44,15 @@ class IdempotencyKeyReused(DomainError):
 
 
 class RateLimited(DomainError):
+    """Over a per-user limit of ``limit`` in a window that ends at ``resets_at`` (epoch s)."""
+
     code = "TooManyRequestsError"
 
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
+    def __init__(self, message: str, retry_after_seconds: int, limit: int, resets_at: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+        self.limit = limit
+        self.resets_at = resets_at
 
 
 class DependencyUnavailable(DomainError):

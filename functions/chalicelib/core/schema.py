@@ -1,18 +1,27 @@
-"""Input models: strict, closed pydantic models, so a wrong type is an error, not a guess."""
+"""The API's models: strict inputs (a wrong type is an error, not a guess) and the outputs
+every route answers, which validate what we send and describe it in the OpenAPI document."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from chalicelib.core.errors import InvalidInput
 
 _MAX_REPORTED_ERRORS = 5
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # all but tab, line feed and carriage return
+_CONTROL_CHARACTERS = re.compile(f"[{_CONTROLS}]")
 
 
 def _printable(text: str) -> str:
@@ -21,8 +30,36 @@ def _printable(text: str) -> str:
     return text
 
 
-# Text people write: any Unicode, line breaks and tabs, but no control characters.
-PlainText = Annotated[str, AfterValidator(_printable)]
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+# Text people write: any Unicode, line breaks and tabs, but no control characters. The
+# validators give the messages; the patterns say the same to the OpenAPI document.
+PlainText = Annotated[
+    str, AfterValidator(_printable), Field(json_schema_extra={"pattern": f"^[^{_CONTROLS}]*$"})
+]
+# The same, with something in it besides whitespace.
+NonBlankText = Annotated[
+    str,
+    AfterValidator(_printable),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": f"^(?=[\\s\\S]*\\S)[^{_CONTROLS}]*$"}),
+]
+
+
+def _whole(value: object) -> object:
+    """JSON does not tell 5 from 5.0, and JSON Schema calls both integers; take both."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in a body or frame takes 5 or 5.0, never "5" or true: ``Annotated[int,
+# Field(ge=...), WHOLE_NUMBER]``, after the bounds, so the document still shows them.
+WHOLE_NUMBER = BeforeValidator(_whole)
 
 
 class StrictInput(BaseModel):
@@ -35,6 +72,58 @@ class StrictInput(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
 
+class QueryInput(BaseModel):
+    """Base of a route's query parameters (besides a list's ``limit`` and ``cursor``).
+
+    Query strings are text, so values are converted ("5" is 5), but nothing is guessed: a
+    value that does not convert is a 400. Parameters a route does not know are ignored, as
+    clients add cache-busters.
+    """
+
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True, defer_build=True)
+
+
+class Output(BaseModel):
+    """Base of every response body and WebSocket frame we send: built from domain objects
+    by the features' schemas, validated as it is built, and rendered with ``model_dump``.
+    Every field is always present; "nothing" is ``null``, never a missing key.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
+        # Fields with defaults are sent too, so the document marks every field required.
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+class ListOf[Item](Output):
+    """A page of a list: the contract's ``{"items": [...], "next_cursor": ...}``."""
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """``ListOf[PostOut]`` is ``PostOutList``; of a union, ``AOutOrBOutList``."""
+        kinds = get_args(params[0]) or params
+        return "Or".join(getattr(kind, "__name__", str(kind)) for kind in kinds) + "List"
+
+    items: list[Item]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page."
+    )
+
+
+class HealthOut(Output):
+    status: Literal["ok"] = "ok"
+
+
+class ErrorOut(Output):
+    """Every error's body, in Chalice's shape."""
+
+    Code: str = Field(examples=["NotFoundError"])
+    Message: str = Field(description="What went wrong, in words a person can act on.")
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """One sentence per problem, naming the field; never echoes the (maybe huge) input."""
     problems = []
@@ -45,6 +134,18 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def validate_input[M: StrictInput](model: type[M], data: object) -> M:
+    """``data`` (a parsed body or frame) as ``model``, or a 400 naming what is wrong."""
+    validated: M = _validated(model, data)
+    return validated
+
+
+def validate_query[Q: QueryInput](model: type[Q], parameters: dict[str, str]) -> Q:
+    """A request's query parameters as ``model``, or a 400 naming what is wrong."""
+    validated: Q = _validated(model, parameters)
+    return validated
+
+
+def _validated(model: type[BaseModel], data: object) -> Any:
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
     try:

@@ -7,6 +7,7 @@ from functools import cache
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
+    StreamRecord,
 )
 
 from chalicelib.feed import fanout
@@ -29,27 +30,36 @@ def _post_ref(image: dict) -> PostRef:
     return PostRef(str(image["created_at"]), str(image["post_id"]), str(image["author_id"]))
 
 
+def _change(record: DynamoDBRecord) -> StreamRecord:
+    """The record's images; every record of the tables' streams (NEW_AND_OLD_IMAGES) has them."""
+    if record.dynamodb is None:
+        raise ValueError("a stream record without its dynamodb part")
+    return record.dynamodb
+
+
 def on_post_record(record: DynamoDBRecord) -> None:
+    change = _change(record)
     if record.event_name is INSERT:
-        fanout.on_post_created(_post_ref(record.dynamodb.new_image), fanout_queue())
+        fanout.on_post_created(_post_ref(change.new_image), fanout_queue())
     elif record.event_name is REMOVE:
-        fanout.on_post_deleted(_post_ref(record.dynamodb.old_image), fanout_queue())
+        fanout.on_post_deleted(_post_ref(change.old_image), fanout_queue())
 
 
 def on_follow_record(record: DynamoDBRecord) -> None:
     # MODIFY is the celebrity tag being added to an edge: nothing for the feed to do.
+    change = _change(record)
     if record.event_name is INSERT:
-        edge = record.dynamodb.new_image
+        edge = change.new_image
         fanout.on_followed(edge["follower_id"], edge["followee_id"])
     elif record.event_name is REMOVE:
-        edge = record.dynamodb.old_image
+        edge = change.old_image
         fanout.on_unfollowed(edge["follower_id"], edge["followee_id"])
 
 
 def on_user_record(record: DynamoDBRecord) -> None:
     if record.event_name not in (INSERT, MODIFY):
         return
-    user = record.dynamodb.new_image
+    user = _change(record).new_image
     fanout.on_follower_count_changed(
         str(user["user_id"]), int(user.get("follower_count", 0)), fanout_queue()
     )

@@ -1,18 +1,28 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.api.requests import caller, list_body, page_request
+from chalicelib.api.requests import as_is, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.feed.service")
+if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.feed import service
+    from chalicelib.posts import schemas
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    schemas = lazy_module("chalicelib.posts.schemas")
+    service = lazy_module("chalicelib.feed.service")
 
 feed_api = Blueprint(__name__)
 
 
 @feed_api.route("/feed", methods=["GET"])
-def get_feed() -> dict:
+def get_feed() -> schema.ListOf[schemas.PostOut]:
+    """Posts of the accounts you follow, and your own, newest first."""
     request = feed_api.current_request
     me = caller(request)
     scope = f"feed:{me.user_id}"
-    return list_body(
-        service.read_feed(me.user_id, page_request(request, scope)), scope, lambda post: post
-    )
+    return list_body(service.read_feed(me.user_id, page_request(request, scope)), scope, as_is)

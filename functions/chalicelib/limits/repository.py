@@ -27,7 +27,7 @@ class RateCounterItem(Model):
 
     # "<user_id>#<action>#<window start, epoch seconds>"
     counter_key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]  # shadows Model.count()
     expires_at = NumberAttribute()
 
 
@@ -57,7 +57,7 @@ def was_exceeded(exc: TransactWriteError) -> bool:
 
 
 def used(user_id: str, window: Window) -> int:
-    """How much of the window's limit the user has used (for tests and support)."""
+    """How much of the window's limit the user has used."""
     try:
         return int(RateCounterItem.get(counter_key(user_id, window), consistent_read=True).count)
     except RateCounterItem.DoesNotExist:

@@ -6,10 +6,12 @@ when the transaction is cancelled; the limit itself comes from the settings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
+from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import RateLimited
 from chalicelib.limits import repository
@@ -38,11 +40,29 @@ def refuse_if_exceeded(exc: TransactWriteError, action: Action, now: datetime) -
     """Raise ``RateLimited`` (429 with Retry-After) when the limit refused the transaction."""
     if repository.was_exceeded(exc):
         limit = limit_for(action)
+        window = limit.window_of(now)
         raise RateLimited(
             f"you can do this {limit.count} times per {_spell(limit.window_seconds)}; "
             "try again later",
-            retry_after_seconds=limit.window_of(now).seconds_left(now),
+            retry_after_seconds=window.seconds_left(now),
+            limit=limit.count,
+            resets_at=window.ends_at,
         )
+
+
+@dataclass(frozen=True)
+class LimitState:
+    limit: int
+    remaining: int
+    resets_at: int  # epoch seconds
+
+
+def state(user_id: str, action: str) -> LimitState:
+    """Where the user stands in the current window of ``action``'s limit: one strongly
+    consistent read of the counter, so it counts the charge the request just made."""
+    limit = limit_for(Action(action))
+    window = limit.window_of(utc_now())
+    return LimitState(limit.count, limit.count - repository.used(user_id, window), window.ends_at)
 
 
 def _spell(seconds: int) -> str:

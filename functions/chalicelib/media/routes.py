@@ -1,24 +1,32 @@
-from chalice import Blueprint, Response
+from __future__ import annotations
 
-from chalicelib.api.requests import body, caller
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import caller
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.media.service")
-schemas = lazy_module("chalicelib.media.schemas")
+if TYPE_CHECKING:
+    from chalicelib.media import schemas, service
+else:
+    schemas = lazy_module("chalicelib.media.schemas")
+    service = lazy_module("chalicelib.media.service")
 
 media_api = Blueprint(__name__)
 
 
 @media_api.route("/media/uploads", methods=["POST"])
-def create_upload() -> Response:
-    request = media_api.current_request
-    media, upload = service.create_upload(
-        caller(request).user_id, body(request, schemas.CreateUploadInput)
-    )
-    return Response(schemas.render_upload(media, upload), status_code=201)
+@operation(status=201, rate_limit="uploads")
+def create_upload(details: schemas.CreateUploadInput) -> schemas.UploadOut:
+    """Start an upload: a presigned S3 POST for one file of the declared type and size."""
+    media, upload = service.create_upload(caller(media_api.current_request).user_id, details)
+    return schemas.render_upload(media, upload)
 
 
 @media_api.route("/media/{media_id}", methods=["GET"])
-def get_media(media_id: str) -> dict:
+def get_media(media_id: str) -> schemas.MediaOut:
+    """One of your uploads: pending until processed, then ready or failed (with a reason)."""
     me = caller(media_api.current_request)
     return service.get_own_media(me.user_id, media_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
@@ -19,7 +18,7 @@ from chalicelib.media.domain import (
     parse_upload_key,
     rendition_key,
 )
-from chalicelib.media.schemas import CreateUploadInput, render_media
+from chalicelib.media.schemas import CreateUploadInput, MediaOut, render_media
 from chalicelib.media.storage import PresignedUpload
 
 # Longer than the resize function's timeout: a lease only runs out when its invocation died.
@@ -46,7 +45,7 @@ def create_upload(owner_id: str, request: CreateUploadInput) -> tuple[Media, Pre
     return media, upload
 
 
-def get_own_media(viewer_id: str, media_id: str) -> dict[str, Any]:
+def get_own_media(viewer_id: str, media_id: str) -> MediaOut:
     """The caller's own media with fetchable URLs; anyone else's reads as not found."""
     media = repository.get_media(media_id, utc_now())
     if media.owner_id != viewer_id:

@@ -16,7 +16,15 @@ from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated, 
 from chalicelib.core.observability import logger
 from chalicelib.core.schema import validate_input
 from chalicelib.messages import service
-from chalicelib.messages.schemas import ReadFrame, SendFrame, SendMessageInput, render_message
+from chalicelib.messages.domain import MAX_CLIENT_ID
+from chalicelib.messages.schemas import (
+    AckFrame,
+    ErrorFrame,
+    ReadFrame,
+    SendFrame,
+    SendMessageInput,
+    render_message,
+)
 from chalicelib.notifications.push import FramePusher
 
 ACTIONS = ("send", "read")
@@ -34,22 +42,17 @@ def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> N
             send = validate_input(SendFrame, frame)
             details = SendMessageInput(to=send.to, text=send.text, client_id=send.client_id)
             sent = service.send_message(user_id, details, pusher, origin_connection=connection_id)
-            pusher.send_frame(
-                connection_id,
-                {
-                    "type": "ack",
-                    "client_id": send.client_id,
-                    "message": render_message(sent.message),
-                },
-            )
+            ack = AckFrame(client_id=send.client_id, message=render_message(sent.message))
+            pusher.send_frame(connection_id, ack.model_dump(mode="json"))
         else:
             read = validate_input(ReadFrame, frame)
             service.mark_read(user_id, read.conversation_id, read.seq, pusher)
     except DomainError as error:
-        answer = _error_frame(error.code, error.message, frame)
-        if isinstance(error, RateLimited):
-            answer["retry_after"] = error.retry_after_seconds  # what REST says in Retry-After
-        pusher.send_frame(connection_id, answer)
+        # A rate limit's retry_after is what REST says in Retry-After.
+        retry_after = error.retry_after_seconds if isinstance(error, RateLimited) else None
+        pusher.send_frame(
+            connection_id, _error_frame(error.code, error.message, frame, retry_after)
+        )
     except Exception:
         logger.exception("websocket frame failed", connection_id=connection_id)
         pusher.send_frame(
@@ -74,9 +77,11 @@ def _parse(body: str | None) -> dict[str, Any]:
     return frame
 
 
-def _error_frame(code: str, message: str, frame: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"type": "error", "code": code, "message": message}
+def _error_frame(
+    code: str, message: str, frame: Any, retry_after: int | None = None
+) -> dict[str, Any]:
     client_id = frame.get("client_id") if isinstance(frame, dict) else None
-    if isinstance(client_id, str) and len(client_id) <= 128:
-        error["client_id"] = client_id
-    return error
+    if not (isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID):
+        client_id = None
+    error = ErrorFrame(code=code, message=message, client_id=client_id, retry_after=retry_after)
+    return error.model_dump(mode="json")

@@ -16,6 +16,7 @@ no moment where a seq is taken but its message is not stored.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from datetime import datetime
@@ -209,7 +210,9 @@ def append_message(draft: Draft, now: datetime) -> Sent:
             sent_at=now,
         )
         try:
-            transact(lambda transaction, m=message: _build_send(transaction, draft, m, send_key))
+            transact(
+                functools.partial(_build_send, draft=draft, message=message, send_key=send_key)
+            )
             _last_seq_stored.remember(draft.conversation_id, message.seq)
             return Sent(message, created=True)
         except TransactWriteError as exc:

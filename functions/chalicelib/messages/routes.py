@@ -2,23 +2,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
-from chalicelib.api.idempotency import created_once
-from chalicelib.api.requests import body, caller, list_body, page_request
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import as_is, caller, list_body, page_request
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import InvalidInput
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.messages import schemas, service
+    from chalicelib.notifications import push
     from chalicelib.notifications.push import FramePusher
-
-service = lazy_module("chalicelib.messages.service")
-schemas = lazy_module("chalicelib.messages.schemas")
-push = lazy_module("chalicelib.notifications.push")
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    schemas = lazy_module("chalicelib.messages.schemas")
+    service = lazy_module("chalicelib.messages.service")
+    push = lazy_module("chalicelib.notifications.push")
 
 messages_api = Blueprint(__name__)
-MAX_SEQ = 10**15
 
 
 def message_pusher(configured_by_event: bool = False) -> FramePusher:
@@ -36,42 +38,37 @@ def message_pusher(configured_by_event: bool = False) -> FramePusher:
     return push.WebSocketPusher(websocket_api)
 
 
-def _after_seq(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 0
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SEQ:
-        raise InvalidInput("after_seq must be a whole number, 0 or more")
-    return int(raw)
-
-
 @messages_api.route("/messages", methods=["POST"])
-def send_message() -> Response:
-    request = messages_api.current_request
-    sender, details = caller(request), body(request, schemas.SendMessageInput)
-    return created_once(
-        messages_api, "POST /messages", sender.user_id, details,
-        lambda: schemas.render_message(
-            service.send_message(sender.user_id, details, message_pusher()).message
-        ),
-    )  # fmt: skip
+@operation(status=201, idempotent=True, rate_limit="messages", errors=(403, 404))
+def send_message(details: schemas.SendMessageInput) -> schemas.MessageOut:
+    """Send a direct message, as the WebSocket's send frame does.
+
+    A resend with the same client_id returns the message stored the first time.
+    """
+    sender = caller(messages_api.current_request)
+    sent = service.send_message(sender.user_id, details, message_pusher())
+    return schemas.render_message(sent.message)
 
 
 @messages_api.route("/conversations", methods=["GET"])
-def conversations() -> dict:
+def conversations() -> schema.ListOf[schemas.ConversationOut]:
+    """Your conversations, latest activity first, with their unread counts."""
     request = messages_api.current_request
     me = caller(request)
     scope = f"conversations:{me.user_id}"
-    return list_body(
-        service.conversations_of(me.user_id, page_request(request, scope)), scope, dict
-    )
+    page = service.conversations_of(me.user_id, page_request(request, scope))
+    return list_body(page, scope, as_is)
 
 
 @messages_api.route("/conversations/{conversation_id}/messages", methods=["GET"])
-def conversation_messages(conversation_id: str) -> dict:
+@operation(errors=(403,))
+def conversation_messages(
+    conversation_id: str, query: schemas.MessagesQuery
+) -> schema.ListOf[schemas.MessageOut]:
+    """A conversation's messages after ``after_seq``, oldest first (members only: 403)."""
     request = messages_api.current_request
-    after_seq = _after_seq((request.query_params or {}).get("after_seq"))
-    scope = f"messages:{conversation_id}:{after_seq}"
+    scope = f"messages:{conversation_id}:{query.after_seq}"
     page = service.messages_of(
-        caller(request).user_id, conversation_id, after_seq, page_request(request, scope)
+        caller(request).user_id, conversation_id, query.after_seq, page_request(request, scope)
     )
     return list_body(page, scope, schemas.render_message)

@@ -11,8 +11,6 @@ talk.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import InvalidInput, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
@@ -27,10 +25,16 @@ from chalicelib.messages.domain import (
     conversation_id_of,
     is_conversation_id,
 )
-from chalicelib.messages.schemas import SendMessageInput, render_conversation, render_message
+from chalicelib.messages.schemas import (
+    ConversationOut,
+    MessageFrame,
+    ReadReceiptFrame,
+    SendMessageInput,
+    render_conversation,
+    render_message,
+)
 from chalicelib.notifications.push import FramePusher
 from chalicelib.users import repository as users
-from chalicelib.users.schemas import render_summary
 
 NOT_A_MEMBER = "you are not in this conversation"
 
@@ -66,7 +70,7 @@ def send_message(
         metrics.add_metric(name="MessagesSent", unit="Count", value=1)
     else:
         logger.info("message resent", conversation_id=draft.conversation_id, seq=sent.message.seq)
-    frame = {"type": "message", "message": render_message(sent.message)}
+    frame = MessageFrame(message=render_message(sent.message)).model_dump(mode="json")
     for member in (details.to, sender_id):
         pusher.push_frame(member, frame, skip_connection=origin_connection)
     return sent
@@ -81,15 +85,8 @@ def mark_read(reader_id: str, conversation_id: str, seq: int, pusher: FramePushe
     summary = _summary_for_member(reader_id, conversation_id)
     receipt = ReadReceipt(conversation_id, reader_id, summary.other_user_id, seq)
     if repository.move_read_pointer(reader_id, conversation_id, seq):
-        pusher.push_frame(
-            summary.other_user_id,
-            {
-                "type": "read",
-                "conversation_id": conversation_id,
-                "user_id": reader_id,
-                "seq": seq,
-            },
-        )
+        frame = ReadReceiptFrame(conversation_id=conversation_id, user_id=reader_id, seq=seq)
+        pusher.push_frame(summary.other_user_id, frame.model_dump(mode="json"))
     return receipt
 
 
@@ -108,24 +105,17 @@ def ensure_message_readable(reader_id: str, conversation_id: str, seq: int) -> N
         raise NotFound("no message with that seq in this conversation")
 
 
-def conversations_of(user_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+def conversations_of(user_id: str, page: PageRequest) -> Page[ConversationOut]:
     """The user's conversations, latest activity first, with the other member's summary."""
     summaries = repository.inbox_page(user_id, page)
     others = users.get_users(summary.other_user_id for summary in summaries.items)
     return Page(
-        [_render_summary(summary, others) for summary in summaries.items], summaries.position
+        [
+            render_conversation(summary, others.get(summary.other_user_id))
+            for summary in summaries.items
+        ],
+        summaries.position,
     )
-
-
-def _render_summary(summary: ConversationSummary, others: dict[str, Any]) -> dict[str, Any]:
-    rendered = render_conversation(summary)
-    other = others.get(summary.other_user_id)
-    rendered["other_user"] = (
-        {k: v for k, v in render_summary(other).items() if k in ("user_id", "username", "avatar")}
-        if other
-        else None
-    )
-    return rendered
 
 
 def _summary_for_member(user_id: str, conversation_id: str) -> ConversationSummary:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.core.clock import iso
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import NotFound
 from chalicelib.users.domain import User
 
 KEY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{16}$")
@@ -87,8 +87,9 @@ def encode_notification_id(key: str) -> str:
 
 
 def decode_notification_id(notification_id: str) -> str:
-    """The key a public id stands for; InvalidInput for anything this service did not issue."""
-    invalid = InvalidInput("until must be a notification_id from GET /notifications")
+    """The key a public id stands for; NotFound for anything this service did not issue."""
+    # An id is opaque: one this service did not issue names nothing, as an unknown one does.
+    invalid = NotFound("until names none of your notifications; use an id from the list")
     if not (0 < len(notification_id) <= _MAX_ID_LENGTH) or not notification_id.isascii():
         raise invalid
     try:

@@ -1,16 +1,27 @@
-from chalice import Blueprint, Response
+from __future__ import annotations
 
-from chalicelib.api.requests import body, caller, list_body, page_request
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.notifications.service")
-schemas = lazy_module("chalicelib.notifications.schemas")
+if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.notifications import schemas, service
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    schemas = lazy_module("chalicelib.notifications.schemas")
+    service = lazy_module("chalicelib.notifications.service")
 
 notifications_api = Blueprint(__name__)
 
 
 @notifications_api.route("/notifications", methods=["GET"])
-def list_notifications() -> dict:
+def list_notifications() -> schema.ListOf[schemas.NotificationOut]:
+    """Your notifications, newest first."""
     request = notifications_api.current_request
     me = caller(request)
     scope = f"notifications:{me.user_id}"
@@ -19,7 +30,7 @@ def list_notifications() -> dict:
 
 
 @notifications_api.route("/notifications/read", methods=["POST"])
-def mark_read() -> Response:
-    request = notifications_api.current_request
-    service.mark_read(caller(request).user_id, body(request, schemas.MarkReadInput).until)
-    return Response(body="", status_code=204)
+@operation(errors=(404,))
+def mark_read(details: schemas.MarkReadInput) -> None:
+    """Mark read every notification up to and including ``until``."""
+    service.mark_read(caller(notifications_api.current_request).user_id, details.until)

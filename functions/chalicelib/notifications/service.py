@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.notifications import repository
@@ -92,7 +92,9 @@ def _push(stored: list[Notification], pusher: NotificationPusher) -> None:
         try:
             pusher.push(
                 notification.recipient_id,
-                render_notification(NotificationView(notification, actor, read=False)),
+                render_notification(NotificationView(notification, actor, read=False)).model_dump(
+                    mode="json"
+                ),
             )
         except Exception:
             logger.exception("notification push failed", recipient_id=notification.recipient_id)
@@ -119,10 +121,10 @@ def mark_read(recipient_id: str, until: str) -> None:
 
     Raises
     ------
-    InvalidInput
+    NotFound
         If ``until`` is not the id of one of the recipient's unexpired notifications.
     """
     key = decode_notification_id(until)
     if not repository.is_stored(recipient_id, key, utc_now(), _ttl()):
-        raise InvalidInput("until names none of your notifications; use an id from the list")
+        raise NotFound("until names none of your notifications; use an id from the list")
     repository.advance_read_marker(recipient_id, key)

@@ -1,66 +1,88 @@
-from chalice import Blueprint, Response
+from __future__ import annotations
 
-from chalicelib.api.idempotency import created_once
-from chalicelib.api.requests import body, caller, list_body, page_request
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import as_is, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.posts.service")
-schemas = lazy_module("chalicelib.posts.schemas")
+if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.posts import schemas, service
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    schemas = lazy_module("chalicelib.posts.schemas")
+    service = lazy_module("chalicelib.posts.service")
 
 posts_api = Blueprint(__name__)
 
 
 @posts_api.route("/posts", methods=["POST"])
-def create_post() -> Response:
-    request = posts_api.current_request
-    author, details = caller(request), body(request, schemas.CreatePostInput)
-    return created_once(
-        posts_api, "POST /posts", author.user_id, details,
-        lambda: service.create_post(author.user_id, details),
-    )  # fmt: skip
+@operation(status=201, idempotent=True, rate_limit="posts", errors=(403, 404, 409))
+def create_post(details: schemas.CreatePostInput) -> schemas.PostOut:
+    """Post 1 to 10 of your ready photos, with a caption and a place.
+
+    Photos not ready yet: 409. Someone else's: 403. Unknown: 404.
+    """
+    return service.create_post(caller(posts_api.current_request).user_id, details)
 
 
 @posts_api.route("/posts/{post_id}", methods=["GET"])
-def get_post(post_id: str) -> dict:
+@operation(errors=(403,))
+def get_post(post_id: str) -> schemas.PostOut:
+    """A post; a private account's only for its approved followers (403)."""
     return service.get_post(caller(posts_api.current_request).user_id, post_id)
 
 
 @posts_api.route("/posts/{post_id}", methods=["DELETE"])
-def delete_post(post_id: str) -> Response:
+@operation(errors=(403,))
+def delete_post(post_id: str) -> None:
+    """Delete your post, with its likes, comments and feed entries (author only: 403)."""
     service.delete_post(caller(posts_api.current_request).user_id, post_id)
-    return Response(body="", status_code=204)
 
 
 @posts_api.route("/users/{user_id}/posts", methods=["GET"])
-def user_posts(user_id: str) -> dict:
+@operation(errors=(403,))
+def user_posts(user_id: str) -> schema.ListOf[schemas.PostOut]:
+    """A profile's posts, newest first."""
     request = posts_api.current_request
     scope = f"posts:{user_id}"
     page = service.posts_of(caller(request).user_id, user_id, page_request(request, scope))
-    return list_body(page, scope, lambda post: post)
+    return list_body(page, scope, as_is)
 
 
 @posts_api.route("/posts/{post_id}/like", methods=["POST"])
-def like(post_id: str) -> dict:
+@operation(rate_limit="likes", errors=(403,))
+def like(post_id: str) -> schemas.LikeStateOut:
+    """Like a post; liking twice counts once."""
     me = caller(posts_api.current_request)
     return schemas.render_like_state(service.like(me.user_id, post_id))
 
 
 @posts_api.route("/posts/{post_id}/like", methods=["DELETE"])
-def unlike(post_id: str) -> dict:
+@operation(errors=(403,))
+def unlike(post_id: str) -> schemas.LikeStateOut:
+    """Take a like back; idempotent."""
     me = caller(posts_api.current_request)
     return schemas.render_like_state(service.unlike(me.user_id, post_id))
 
 
 @posts_api.route("/posts/{post_id}/comments", methods=["POST"])
-def add_comment(post_id: str) -> Response:
-    request = posts_api.current_request
-    details = body(request, schemas.CreateCommentInput)
-    comment, author = service.add_comment(caller(request).user_id, post_id, details)
-    return Response(schemas.render_comment(comment, author), status_code=201)
+@operation(status=201, rate_limit="comments", errors=(403,))
+def add_comment(post_id: str, details: schemas.CreateCommentInput) -> schemas.CommentOut:
+    """Comment on a post you may see."""
+    comment, author = service.add_comment(
+        caller(posts_api.current_request).user_id, post_id, details
+    )
+    return schemas.render_comment(comment, author)
 
 
 @posts_api.route("/posts/{post_id}/comments", methods=["GET"])
-def comments(post_id: str) -> dict:
+@operation(errors=(403,))
+def comments(post_id: str) -> schema.ListOf[schemas.CommentOut]:
+    """A post's comments, oldest first."""
     request = posts_api.current_request
     scope = f"comments:{post_id}"
     page = service.comments(caller(request).user_id, post_id, page_request(request, scope))
@@ -68,7 +90,8 @@ def comments(post_id: str) -> dict:
 
 
 @posts_api.route("/posts/{post_id}/comments/{comment_id}", methods=["DELETE"])
-def delete_comment(post_id: str, comment_id: str) -> Response:
+@operation(errors=(403,))
+def delete_comment(post_id: str, comment_id: str) -> None:
+    """Delete a comment: its author or the post's author (anyone else: 403)."""
     me = caller(posts_api.current_request)
     service.delete_comment(me.user_id, post_id, comment_id)
-    return Response(body="", status_code=204)

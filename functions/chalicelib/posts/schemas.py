@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
 from chalicelib.core.clock import iso
-from chalicelib.core.schema import PlainText, StrictInput
-from chalicelib.media.schemas import render_renditions
+from chalicelib.core.schema import NonBlankText, Output, PlainText, StrictInput
+from chalicelib.media.schemas import PhotoOut, render_photo
 from chalicelib.posts.domain import (
     MAX_CAPTION,
     MAX_COMMENT,
@@ -20,18 +20,21 @@ from chalicelib.posts.domain import (
     Post,
 )
 from chalicelib.users.domain import User
-from chalicelib.users.schemas import render_summary
+from chalicelib.users.schemas import UserRefOut, render_ref
 
 MediaId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Caption = Annotated[PlainText, StringConstraints(strip_whitespace=True, max_length=MAX_CAPTION)]
 Location = Annotated[PlainText, StringConstraints(strip_whitespace=True, max_length=MAX_LOCATION)]
 CommentText = Annotated[
-    PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT)
+    NonBlankText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT)
 ]
 
 
 class CreatePostInput(StrictInput):
-    media_ids: Annotated[list[MediaId], Field(min_length=1, max_length=MAX_MEDIA_PER_POST)]
+    media_ids: Annotated[
+        list[MediaId],
+        Field(min_length=1, max_length=MAX_MEDIA_PER_POST, json_schema_extra={"uniqueItems": True}),
+    ]
     caption: Caption | None = None
     location: Location | None = None
 
@@ -46,55 +49,67 @@ class CreatePostInput(StrictInput):
 class CreateCommentInput(StrictInput):
     text: CommentText
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, text: str) -> str:
-        # PlainText's validator runs between pydantic's length check and its stripping.
-        if not text:
-            raise ValueError("must not be blank")
-        return text
+
+class MentionOut(Output):
+    user_id: str
+    username: str
 
 
-def render_author(user: User) -> dict[str, Any]:
-    """How a post or comment names its author: the user summary's identity fields."""
-    summary = render_summary(user)
-    return {field: summary[field] for field in ("user_id", "username", "avatar")}
+class PostOut(Output):
+    post_id: str
+    author: UserRefOut
+    media: list[PhotoOut] = Field(description="1 to 10 photos, in the order they were posted.")
+    caption: str = Field(description="Empty when there is none.")
+    hashtags: list[str] = Field(description="The caption's #tags, lower-cased.")
+    mentions: list[MentionOut] = Field(description="The caption's @usernames that exist.")
+    location: str | None
+    like_count: int
+    comment_count: int
+    liked_by_me: bool
+    created_at: str = Field(description="ISO-8601 UTC with milliseconds and a Z.")
+
+
+class LikeStateOut(Output):
+    liked: bool
+    like_count: int
+
+
+class CommentOut(Output):
+    comment_id: str
+    post_id: str
+    author: UserRefOut
+    text: str
+    created_at: str
 
 
 def render_post(
     post: Post, author: User, liked_by_me: bool, url_for: Callable[[str], str]
-) -> dict[str, Any]:
+) -> PostOut:
     """The contract's post; ``url_for`` turns a stored rendition key into a fetchable URL."""
-    return {
-        "post_id": post.post_id,
-        "author": render_author(author),
-        "media": [
-            {
-                "media_id": photo.media_id,
-                "renditions": render_renditions(photo.renditions, url_for),
-            }
-            for photo in post.media
-        ],
-        "caption": post.caption,
-        "hashtags": list(post.hashtags),
-        "mentions": [{"user_id": m.user_id, "username": m.username} for m in post.mentions],
-        "location": post.location,
-        "like_count": post.like_count,
-        "comment_count": post.comment_count,
-        "liked_by_me": liked_by_me,
-        "created_at": iso(post.created_at),
-    }
+    return PostOut(
+        post_id=post.post_id,
+        author=render_ref(author),
+        media=[render_photo(photo, url_for) for photo in post.media],
+        caption=post.caption,
+        hashtags=list(post.hashtags),
+        mentions=[MentionOut(user_id=m.user_id, username=m.username) for m in post.mentions],
+        location=post.location,
+        like_count=post.like_count,
+        comment_count=post.comment_count,
+        liked_by_me=liked_by_me,
+        created_at=iso(post.created_at),
+    )
 
 
-def render_like_state(state: LikeState) -> dict[str, Any]:
-    return {"liked": state.liked, "like_count": state.like_count}
+def render_like_state(state: LikeState) -> LikeStateOut:
+    return LikeStateOut(liked=state.liked, like_count=state.like_count)
 
 
-def render_comment(comment: Comment, author: User) -> dict[str, Any]:
-    return {
-        "comment_id": comment.comment_id,
-        "post_id": comment.post_id,
-        "author": render_author(author),
-        "text": comment.text,
-        "created_at": iso(comment.created_at),
-    }
+def render_comment(comment: Comment, author: User) -> CommentOut:
+    return CommentOut(
+        comment_id=comment.comment_id,
+        post_id=comment.post_id,
+        author=render_ref(author),
+        text=comment.text,
+        created_at=iso(comment.created_at),
+    )

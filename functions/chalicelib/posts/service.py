@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
@@ -37,7 +36,7 @@ from chalicelib.posts.domain import (
     new_comment_id,
     new_post_id,
 )
-from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput, render_post
+from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput, PostOut, render_post
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
@@ -60,7 +59,7 @@ class PostView:
 
 def hydrate(
     viewer_id: str, post_ids: Sequence[str], followed_only: bool = False, visible_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[PostOut]:
     """Rendered posts for ``viewer_id``, in the order asked, each once; ids of posts that do
     not exist (deleted, never made) are skipped.
 
@@ -78,7 +77,7 @@ def hydrate(
     return [_render(view) for view in views]
 
 
-def get_post(viewer_id: str, post_id: str) -> dict[str, Any]:
+def get_post(viewer_id: str, post_id: str) -> PostOut:
     """One post, read with the facts deciding whether the viewer may see it (one request).
     No such post, or an author who blocked the viewer: 404. A private account's: 403."""
     views = _views(viewer_id, [post_id], check_access=True)
@@ -92,7 +91,7 @@ def get_post(viewer_id: str, post_id: str) -> dict[str, Any]:
     return _render(view)
 
 
-def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[PostOut]:
     """A profile's posts, newest first."""
     visibility.ensure_may_see(viewer_id, user_id, "posts")
     ids = repository.posts_page(user_id, page)
@@ -145,7 +144,7 @@ def _views(
     return views
 
 
-def _render(view: PostView) -> dict[str, Any]:
+def _render(view: PostView) -> PostOut:
     return render_post(view.post, view.author, view.liked_by_me, storage.public_url)
 
 
@@ -188,7 +187,7 @@ def ensure_comment_visible(viewer_id: str, post_id: str, comment_id: str) -> Non
 # Posting ----------------------------------------------------------------------------------
 
 
-def create_post(author_id: str, details: CreatePostInput) -> dict[str, Any]:
+def create_post(author_id: str, details: CreatePostInput) -> PostOut:
     """Make a post of the author's ready photos, atomically (see ``repository.create_post``).
 
     Someone else's media: 403. Unknown or expired: 404. Not ready, failed, or already in a

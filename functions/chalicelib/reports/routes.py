@@ -1,17 +1,25 @@
-from chalice import Blueprint, Response
+from __future__ import annotations
 
-from chalicelib.api.requests import body, caller
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import caller
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.reports.service")
-schemas = lazy_module("chalicelib.reports.schemas")
+if TYPE_CHECKING:
+    from chalicelib.reports import schemas, service
+else:
+    schemas = lazy_module("chalicelib.reports.schemas")
+    service = lazy_module("chalicelib.reports.service")
 
 reports_api = Blueprint(__name__)
 
 
 @reports_api.route("/reports", methods=["POST"])
-def file_report() -> Response:
-    request = reports_api.current_request
-    report = service.file_report(caller(request).user_id, body(request, schemas.ReportInput))
-    # 202: received for moderators to review; nothing about the target changes now.
-    return Response(schemas.render_receipt(report), status_code=202)
+@operation(status=202, errors=(403, 404))
+def file_report(details: schemas.ReportInput) -> schemas.ReportReceiptOut:
+    """Report a post, comment, user or message to the moderators."""
+    report = service.file_report(caller(reports_api.current_request).user_id, details)
+    return schemas.render_receipt(report)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.core.schema import PlainText, StrictInput
+from chalicelib.core.schema import NonBlankText, Output, StrictInput
 from chalicelib.reports.domain import MAX_REASON, Report, TargetType
 
 TargetId = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\s]+$")]
 Reason = Annotated[
-    PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON)
+    NonBlankText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON)
 ]
 
 
@@ -22,5 +22,12 @@ class ReportInput(StrictInput):
     reason: Reason
 
 
-def render_receipt(report: Report) -> dict[str, Any]:
-    return {"report_id": report.report_id, "status": "received"}
+class ReportReceiptOut(Output):
+    """Received for moderators to review; nothing about the target changes now."""
+
+    report_id: str
+    status: Literal["received"] = "received"
+
+
+def render_receipt(report: Report) -> ReportReceiptOut:
+    return ReportReceiptOut(report_id=report.report_id)

@@ -1,27 +1,43 @@
-from chalice import Blueprint, Response
+from __future__ import annotations
 
-from chalicelib.api.requests import caller, list_body, page_request
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import as_is, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.saved.service")
+if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.posts import schemas as posts_schemas
+    from chalicelib.saved import schemas, service
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    posts_schemas = lazy_module("chalicelib.posts.schemas")
+    schemas = lazy_module("chalicelib.saved.schemas")
+    service = lazy_module("chalicelib.saved.service")
 
 saved_api = Blueprint(__name__)
 
 
 @saved_api.route("/posts/{post_id}/save", methods=["POST"])
-def save(post_id: str) -> dict:
+@operation(errors=(403,))
+def save(post_id: str) -> schemas.SavedOut:
+    """Save a post you may see, to come back to; idempotent."""
     service.save(caller(saved_api.current_request).user_id, post_id)
-    return {"saved": True}
+    return schemas.SavedOut()
 
 
 @saved_api.route("/posts/{post_id}/save", methods=["DELETE"])
-def unsave(post_id: str) -> Response:
+def unsave(post_id: str) -> None:
+    """Forget a saved post; idempotent."""
     service.unsave(caller(saved_api.current_request).user_id, post_id)
-    return Response(body="", status_code=204)
 
 
 @saved_api.route("/saved", methods=["GET"])
-def saved() -> dict:
+def saved() -> schema.ListOf[posts_schemas.PostOut]:
+    """Your saved posts, most recently saved first."""
     request = saved_api.current_request
     page = service.saved_posts(caller(request).user_id, page_request(request, "saved"))
-    return list_body(page, "saved", lambda post: post)
+    return list_body(page, "saved", as_is)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.posts import service as posts
 from chalicelib.saved import repository
+
+if TYPE_CHECKING:
+    from chalicelib.posts.schemas import PostOut
 
 
 def save(user_id: str, post_id: str) -> None:
@@ -21,7 +24,7 @@ def unsave(user_id: str, post_id: str) -> None:
     repository.unsave(user_id, post_id)
 
 
-def saved_posts(user_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+def saved_posts(user_id: str, page: PageRequest) -> Page[PostOut]:
     """The user's saved posts, most recently saved first, rendered for them.
 
     Posts deleted since, or no longer visible to the user (an account that went private),

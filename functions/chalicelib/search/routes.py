@@ -1,29 +1,42 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.api.requests import caller, list_body, page_request
+from chalicelib.api.requests import as_is, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
-domain = lazy_module("chalicelib.search.domain")
-service = lazy_module("chalicelib.search.service")
+if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.posts import schemas as posts_schemas
+    from chalicelib.search import domain, schemas, service
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    domain = lazy_module("chalicelib.search.domain")
+    posts_schemas = lazy_module("chalicelib.posts.schemas")
+    schemas = lazy_module("chalicelib.search.schemas")
+    service = lazy_module("chalicelib.search.service")
 
 search_api = Blueprint(__name__)
 
 
 @search_api.route("/search", methods=["GET"])
-def search() -> dict:
+def search(query: schemas.SearchQuery) -> schema.ListOf[schemas.SearchResult]:
+    """Users, hashtags or posts, by ``type``; eventually consistent within seconds."""
     request = search_api.current_request
-    params = dict(request.query_params or {})
-    kind = domain.search_type(params.get("type"))
-    q = domain.checked_query(params.get("q"))
-    scope = service.search_scope(kind, q)
-    page = service.search(caller(request).user_id, kind, q, page_request(request, scope))
-    return list_body(page, scope, lambda item: item)
+    scope = service.search_scope(query.type, query.q)
+    page = service.search(
+        caller(request).user_id, query.type, query.q, page_request(request, scope)
+    )
+    return list_body(page, scope, as_is)
 
 
 @search_api.route("/hashtags/{tag}/posts", methods=["GET"])
-def hashtag_posts(tag: str) -> dict:
+def hashtag_posts(tag: str) -> schema.ListOf[posts_schemas.PostOut]:
+    """The posts carrying a hashtag (with or without its #), newest first."""
     request = search_api.current_request
     name = domain.hashtag(tag)
     scope = service.hashtag_scope(name)
     page = service.hashtag_posts(caller(request).user_id, name, page_request(request, scope))
-    return list_body(page, scope, lambda item: item)
+    return list_body(page, scope, as_is)

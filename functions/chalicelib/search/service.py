@@ -15,17 +15,18 @@ A page the viewer may not see all of is topped up from the index, up to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from chalicelib.core.observability import logger
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.posts import service as posts
 from chalicelib.posts import visibility
+from chalicelib.posts.schemas import PostOut
 from chalicelib.search import domain
-from chalicelib.search.domain import HashtagCount, SearchType
+from chalicelib.search.domain import SearchType
 from chalicelib.search.index import search_index
+from chalicelib.search.schemas import SearchResult, render_hashtag
 from chalicelib.users import repository as users
-from chalicelib.users.schemas import render_summary
+from chalicelib.users.schemas import UserSummaryOut, render_summary
 
 MAX_INDEX_READS_PER_PAGE = 3
 
@@ -39,7 +40,7 @@ def hashtag_scope(tag: str) -> str:
     return f"hashtag:{search_index().name}:{tag}"
 
 
-def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[dict[str, Any]]:
+def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[SearchResult]:
     """``GET /search``: users by name prefix, hashtags by prefix with their post counts, or
     posts by words, ``#tags`` and places, newest first."""
     index = search_index()
@@ -57,7 +58,7 @@ def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[
         if tag_prefix is None:
             return Page([], None)
         found = index.search_hashtags(tag_prefix, page)
-        return Page([_render_hashtag(tag) for tag in found.items], found.position)
+        return Page([render_hashtag(tag) for tag in found.items], found.position)
     query = domain.post_query(q)
     if query is None:
         return Page([], None)
@@ -69,7 +70,7 @@ def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[
     )
 
 
-def hashtag_posts(viewer_id: str, tag: str, page: PageRequest) -> Page[dict[str, Any]]:
+def hashtag_posts(viewer_id: str, tag: str, page: PageRequest) -> Page[PostOut]:
     """``GET /hashtags/{tag}/posts``: the posts carrying ``tag`` the viewer may see, newest
     first. A tag nobody used is an empty list."""
     return _filled(
@@ -79,14 +80,14 @@ def hashtag_posts(viewer_id: str, tag: str, page: PageRequest) -> Page[dict[str,
     )
 
 
-def _filled[T](
+def _filled[T, O](
     read: Callable[[PageRequest], Page[T]],
-    show: Callable[[list[T]], list[dict[str, Any]]],
+    show: Callable[[list[T]], Sequence[O]],
     page: PageRequest,
-) -> Page[dict[str, Any]]:
+) -> Page[O]:
     """Read ids from the index and keep what the viewer may see, until the page is full, the
     index has no more, or ``MAX_INDEX_READS_PER_PAGE`` reads were made."""
-    shown: list[dict[str, Any]] = []
+    shown: list[O] = []
     position = page.position
     for _ in range(MAX_INDEX_READS_PER_PAGE):
         found = read(PageRequest(page.limit - len(shown), position))
@@ -97,14 +98,10 @@ def _filled[T](
     return Page(shown, position)
 
 
-def _users(viewer_id: str, user_ids: Sequence[str]) -> list[dict[str, Any]]:
+def _users(viewer_id: str, user_ids: Sequence[str]) -> list[UserSummaryOut]:
     """Profiles in the index's order, each once; accounts that are gone, or that blocked
     the viewer, are left out."""
     ids = list(dict.fromkeys(user_ids))
     found = users.get_users(ids)
     hidden = visibility.blockers_of(viewer_id, ids)
     return [render_summary(found[u]) for u in ids if u in found and u not in hidden]
-
-
-def _render_hashtag(tag: HashtagCount) -> dict[str, Any]:
-    return {"tag": tag.tag, "post_count": tag.post_count}

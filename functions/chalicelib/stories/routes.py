@@ -1,44 +1,56 @@
-from chalice import Blueprint, Response
+from __future__ import annotations
 
-from chalicelib.api.idempotency import created_once
-from chalicelib.api.requests import body, caller, list_body, page_request
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint
+
+from chalicelib.api.operations import operation
+from chalicelib.api.requests import as_is, caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.stories.service")
-schemas = lazy_module("chalicelib.stories.schemas")
+if TYPE_CHECKING:
+    from chalicelib.core import schema
+    from chalicelib.stories import schemas, service
+else:
+    schema = lazy_module("chalicelib.core.schema")
+    schemas = lazy_module("chalicelib.stories.schemas")
+    service = lazy_module("chalicelib.stories.service")
 
 stories_api = Blueprint(__name__)
 
 
 @stories_api.route("/stories", methods=["POST"])
-def create_story() -> Response:
-    request = stories_api.current_request
-    owner, details = caller(request), body(request, schemas.CreateStoryInput)
-    return created_once(
-        stories_api, "POST /stories", owner.user_id, details,
-        lambda: service.create_story(owner.user_id, details),
-    )  # fmt: skip
+@operation(status=201, idempotent=True, rate_limit="stories", errors=(403, 404, 409))
+def create_story(details: schemas.CreateStoryInput) -> schemas.StoryCreatedOut:
+    """Post a story from one of your ready photos; it is shown for 24 hours."""
+    return service.create_story(caller(stories_api.current_request).user_id, details)
 
 
 @stories_api.route("/stories/feed", methods=["GET"])
-def story_tray() -> dict:
-    return {"items": service.tray(caller(stories_api.current_request).user_id)}
+def story_tray() -> schemas.TrayOut:
+    """The story tray: your own stories first, then followed accounts', unseen first."""
+    return service.tray(caller(stories_api.current_request).user_id)
 
 
 @stories_api.route("/users/{user_id}/stories", methods=["GET"])
-def user_stories(user_id: str) -> dict:
+@operation(errors=(403,))
+def user_stories(user_id: str) -> schemas.UserStoriesOut:
+    """An account's active stories, oldest first."""
     return service.user_stories(caller(stories_api.current_request).user_id, user_id)
 
 
 @stories_api.route("/stories/{story_id}/view", methods=["POST"])
-def view_story(story_id: str) -> Response:
+@operation(errors=(403,))
+def view_story(story_id: str) -> None:
+    """Record that you saw a story (its owner's viewers list shows it)."""
     service.view(caller(stories_api.current_request).user_id, story_id)
-    return Response(body="", status_code=204)
 
 
 @stories_api.route("/stories/{story_id}/viewers", methods=["GET"])
-def story_viewers(story_id: str) -> dict:
+@operation(errors=(403,))
+def story_viewers(story_id: str) -> schema.ListOf[schemas.StoryViewerOut]:
+    """Who saw your story, newest first (its owner only: 403)."""
     request = stories_api.current_request
     scope = f"story-viewers:{story_id}"
     page = service.viewers(caller(request).user_id, story_id, page_request(request, scope))
-    return list_body(page, scope, lambda viewer: viewer)
+    return list_body(page, scope, as_is)

@@ -3,50 +3,80 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib.core.clock import iso
-from chalicelib.core.schema import StrictInput
-from chalicelib.media.schemas import render_renditions
+from chalicelib.core.schema import Output, StrictInput
+from chalicelib.media.schemas import PhotoOut, render_photo
 from chalicelib.stories.domain import Story
 from chalicelib.users.domain import User
-from chalicelib.users.schemas import render_summary
+from chalicelib.users.schemas import UserSummaryOut, render_summary
 
 
 class CreateStoryInput(StrictInput):
     media_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-def render_created(story: Story) -> dict[str, Any]:
-    return {
-        "story_id": story.story_id,
-        "created_at": iso(story.created_at),
-        "expires_at": iso(story.expires_at),
-    }
+class StoryCreatedOut(Output):
+    story_id: str
+    created_at: str
+    expires_at: str = Field(description="When it stops being shown: 24 h after creation.")
 
 
-def render_story(story: Story, seen: bool, url_for: Callable[[str], str]) -> dict[str, Any]:
+class StoryOut(Output):
+    story_id: str
+    media: PhotoOut
+    created_at: str
+    expires_at: str
+    seen: bool = Field(description="Whether the caller has viewed it.")
+
+
+class TrayGroupOut(Output):
+    """One account's active stories in the tray, oldest first."""
+
+    user: UserSummaryOut
+    stories: list[StoryOut]
+
+
+class TrayOut(Output):
+    items: list[TrayGroupOut] = Field(
+        description="The caller's own first, then followed accounts, unseen first."
+    )
+
+
+class UserStoriesOut(Output):
+    """An account's active stories, oldest first (all of them: next_cursor is always null)."""
+
+    user: UserSummaryOut
+    items: list[StoryOut]
+    next_cursor: None = None
+
+
+class StoryViewerOut(Output):
+    user: UserSummaryOut
+    viewed_at: str
+
+
+def render_created(story: Story) -> StoryCreatedOut:
+    return StoryCreatedOut(
+        story_id=story.story_id,
+        created_at=iso(story.created_at),
+        expires_at=iso(story.expires_at),
+    )
+
+
+def render_story(story: Story, seen: bool, url_for: Callable[[str], str]) -> StoryOut:
     """The contract's story; ``url_for`` turns a stored rendition key into a fetchable URL."""
-    photo = story.media
-    return {
-        "story_id": story.story_id,
-        "media": {
-            "media_id": photo.media_id,
-            "width": photo.width,
-            "height": photo.height,
-            "renditions": render_renditions(photo.renditions, url_for),
-        },
-        "created_at": iso(story.created_at),
-        "expires_at": iso(story.expires_at),
-        "seen": seen,
-    }
+    return StoryOut(
+        story_id=story.story_id,
+        media=render_photo(story.media, url_for),
+        created_at=iso(story.created_at),
+        expires_at=iso(story.expires_at),
+        seen=seen,
+    )
 
 
-def render_viewer(user: User, viewed_at: str) -> dict[str, Any]:
-    return {"user": render_summary(user), "viewed_at": viewed_at}
-
-
-def render_user(user: User) -> dict[str, Any]:
-    return render_summary(user)
+def render_viewer(user: User, viewed_at: str) -> StoryViewerOut:
+    return StoryViewerOut(user=render_summary(user), viewed_at=viewed_at)

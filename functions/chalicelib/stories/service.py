@@ -9,7 +9,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from chalicelib.core.clock import epoch_seconds, utc_now
 from chalicelib.core.config import get_settings
@@ -30,19 +29,24 @@ from chalicelib.stories.domain import (
 )
 from chalicelib.stories.schemas import (
     CreateStoryInput,
+    StoryCreatedOut,
+    StoryViewerOut,
+    TrayGroupOut,
+    TrayOut,
+    UserStoriesOut,
     render_created,
     render_story,
-    render_user,
     render_viewer,
 )
 from chalicelib.stories.visibility import ensure_may_see_stories, may_see_stories
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
+from chalicelib.users.schemas import render_summary
 
 # Posting ----------------------------------------------------------------------------------
 
 
-def create_story(owner_id: str, details: CreateStoryInput) -> dict[str, Any]:
+def create_story(owner_id: str, details: CreateStoryInput) -> StoryCreatedOut:
     """Make a story of the owner's ready story photo, atomically with attaching the photo.
 
     Someone else's media: 403. Uploaded for another purpose: 400. Unknown or expired: 404.
@@ -106,7 +110,7 @@ class TrayGroup:
         return max(story.story_id for story in self.stories)  # ULIDs sort by time
 
 
-def tray(viewer_id: str) -> list[dict[str, Any]]:
+def tray(viewer_id: str) -> TrayOut:
     """The viewer's story tray: their own stories first, then each followed account with an
     active story, unseen before seen, then most recent first.
 
@@ -128,7 +132,7 @@ def tray(viewer_id: str) -> list[dict[str, Any]]:
     refs = [ref for ref in refs if ref.story_id not in loaded_ids]
     owner_ids = list(dict.fromkeys([ref.owner_id for ref in refs] + [s.owner_id for s in pulled]))
     if not owner_ids:
-        return []
+        return TrayOut(items=[])
     stories, owners, seen, followed, blockers = repository.read_for_tray(
         viewer_id, refs, pulled, owner_ids
     )
@@ -151,17 +155,17 @@ def tray(viewer_id: str) -> list[dict[str, Any]]:
     ]
     groups.sort(key=lambda group: group.latest, reverse=True)
     groups.sort(key=lambda group: (group.owner.user_id != viewer_id, group.all_seen))
-    return [_render_group(group) for group in groups]
+    return TrayOut(items=[_render_group(group) for group in groups])
 
 
-def _render_group(group: TrayGroup) -> dict[str, Any]:
-    return {
-        "user": render_user(group.owner),
-        "stories": [
+def _render_group(group: TrayGroup) -> TrayGroupOut:
+    return TrayGroupOut(
+        user=render_summary(group.owner),
+        stories=[
             render_story(story, story.story_id in group.seen, storage.public_url)
             for story in group.stories
         ],
-    }
+    )
 
 
 @cache
@@ -170,18 +174,17 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="stories-pull")
 
 
-def user_stories(viewer_id: str, owner_id: str) -> dict[str, Any]:
+def user_stories(viewer_id: str, owner_id: str) -> UserStoriesOut:
     """A user's active stories, oldest first (one Query, one BatchGetItem for ``seen``)."""
     owner = ensure_may_see_stories(viewer_id, owner_id)
     stories = repository.active_stories(owner_id, utc_now())
     seen = repository.seen_by(viewer_id, [story.story_id for story in stories])
-    return {
-        "user": render_user(owner),
-        "items": [
+    return UserStoriesOut(
+        user=render_summary(owner),
+        items=[
             render_story(story, story.story_id in seen, storage.public_url) for story in stories
         ],
-        "next_cursor": None,
-    }
+    )
 
 
 # Views ------------------------------------------------------------------------------------
@@ -212,7 +215,7 @@ def view(viewer_id: str, story_id: str) -> None:
         metrics.add_metric(name="StoryViews", unit="Count", value=1)
 
 
-def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[StoryViewerOut]:
     """Who viewed the story, newest first; its owner only (the id names the owner)."""
     owner_id = owner_of(story_id)
     if owner_id is None:

@@ -7,6 +7,8 @@ so each stream function loads only its own consumers.
 ``app.py`` subscribes each handler to its table's stream with the batching in ``BATCH``.
 """
 
+from typing import TypedDict
+
 from chalice.app import DynamoDBEvent
 
 from chalicelib.core.lazy import lazy_module
@@ -19,7 +21,14 @@ posts = lazy_module("chalicelib.posts.consumers")
 search = lazy_module("chalicelib.search.consumers")
 stories = lazy_module("chalicelib.stories.consumers")
 
-BATCH = {
+
+class Batching(TypedDict):
+    batch_size: int
+    starting_position: str
+    maximum_batching_window_in_seconds: int
+
+
+BATCH: Batching = {
     "batch_size": 100,
     "starting_position": "TRIM_HORIZON",
     "maximum_batching_window_in_seconds": 1,
