@@ -39,7 +39,8 @@ define install
 	@set -f; $(PY) -u -m pip install --disable-pip-version-check --progress-bar off \
 	    -r requirements-$(1).txt 2>&1 | tee $(VENV)/pip-$(1).log \
 	  | while IFS= read -r line; do set -- $$line; case $$line in \
-	      "Collecting "* | "Processing "*) echo "  $${2##*/}" ;; \
+	      "Collecting "*) echo "  $$2" ;; \
+	      "Processing "*) wheel=$${2##*/}; rest=$${wheel#*-}; echo "  $${wheel%%-*}==$${rest%%-*}" ;; \
 	      "WARNING: Location "*" is ignored"*) ;; \
 	      ERROR* | WARNING*) echo "$$line" ;; \
 	      "Installing collected packages"*) echo "  installing $$(($$# - 3)) packages" ;; \
@@ -60,16 +61,16 @@ $(PY):
 	@$(PYTHON312) -m venv $(VENV)
 
 $(RUN_STAMP): | $(PY)
-	$(call install,run,what \`make run\` needs,about 2 minutes)
+	$(call install,run,what \`make run\` needs,2 to 3 minutes)
 
 $(TEST_STAMP): $(RUN_STAMP)
-	$(call install,test,the test tools,about half a minute)
+	$(call install,test,the test tools,under a minute)
 
 $(BENCH_STAMP): $(TEST_STAMP)
 	$(call install,bench,the benchmark tools,about 10 seconds)
 
 $(LINT_STAMP): $(TEST_STAMP)
-	$(call install,lint,ruff and mypy,about half a minute)
+	$(call install,lint,ruff and mypy,under a minute)
 
 run: $(RUN_STAMP) ## the local stack: API :8000, WebSocket :8001, AWS :4566 (API_PORT= ...)
 	API_PORT=$(API_PORT) WS_PORT=$(WS_PORT) exec $(PY) -m infrastructure.local_stack
