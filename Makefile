@@ -1,8 +1,12 @@
-# The verbs people type. Every target builds .venv first, so a fresh clone needs only python3.12.
+# The verbs people type; `make` alone lists them. A target's `## ` comment on its own line is
+# its line in that list. Every verb that runs Python builds .venv first and installs only the
+# requirement set it needs, so a fresh clone needs nothing but python3.12.
 SHELL := /bin/bash
+# A pipe fails when pip does, not only when the filter after it does.
+.SHELLFLAGS := -o pipefail -c
+.DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
 # python3.12 is the Lambda runtime. A pyenv shim answers "command not found" when 3.12 is
 # installed but not selected, so fall back to the interpreter inside pyenv's versions folder.
@@ -13,59 +17,105 @@ API_PORT ?= 8000
 WS_PORT ?= 8001
 PYTEST_ARGS ?=
 
-.PHONY: run test unit integration e2e lint format bench layer deploy destroy clean
+# One requirement set per verb, each file including the one before it: run (the local stack
+# and deploy) < test < bench, and test < lint. A set's stamp is named by a checksum of every
+# file it reads, so a re-run is instant and editing one of them reinstalls that set.
+RUN_REQUIREMENTS := requirements.txt layers/media/requirements.txt requirements-run.txt
+TEST_REQUIREMENTS := $(RUN_REQUIREMENTS) requirements-test.txt
+BENCH_REQUIREMENTS := $(TEST_REQUIREMENTS) requirements-bench.txt
+LINT_REQUIREMENTS := $(TEST_REQUIREMENTS) requirements-lint.txt
+stamp = $(VENV)/.installed-$(1)-$(shell cat $(2) | cksum | cut -d' ' -f1)
+RUN_STAMP := $(call stamp,run,$(RUN_REQUIREMENTS))
+TEST_STAMP := $(call stamp,test,$(TEST_REQUIREMENTS))
+BENCH_STAMP := $(call stamp,bench,$(BENCH_REQUIREMENTS))
+LINT_STAMP := $(call stamp,lint,$(LINT_REQUIREMENTS))
 
-$(STAMP): requirements.txt requirements-dev.txt
+# pip without --quiet, but one line per package it fetches instead of its every line: progress
+# on a terminal and in CI's log alike. pip's whole output is kept in .venv/pip-<set>.log; its
+# errors and warnings show, but not the warning that a configured index lacks a package.
+# $(call install,<set>,<what it is for>,<how long the first time>)
+define install
+	@echo "installing $(2) from requirements-$(1).txt ($(3) the first time)"
+	@set -f; $(PY) -u -m pip install --disable-pip-version-check --progress-bar off \
+	    -r requirements-$(1).txt 2>&1 | tee $(VENV)/pip-$(1).log \
+	  | while IFS= read -r line; do set -- $$line; case $$line in \
+	      "Collecting "*) echo "  $$2" ;; \
+	      "Processing "*) wheel=$${2##*/}; rest=$${wheel#*-}; echo "  $${wheel%%-*}==$${rest%%-*}" ;; \
+	      "WARNING: Location "*" is ignored"*) ;; \
+	      ERROR* | WARNING*) echo "$$line" ;; \
+	      "Installing collected packages"*) echo "  installing $$(($$# - 3)) packages" ;; \
+	    esac; done \
+	  || { echo "pip failed: its whole output is in $(VENV)/pip-$(1).log" >&2; exit 1; }
+	@rm -f $(VENV)/.installed-$(1)-* && touch $@
+endef
+
+.PHONY: help run test unit integration e2e lint format bench layer deploy destroy venv clean
+
+help: ## list the verbs (the default target)
+	@awk -F ':.*## ' '/^[A-Za-z][A-Za-z0-9_-]*:.*## / { printf "  %-12s %s\n", $$1, $$2 }' \
+	  $(firstword $(MAKEFILE_LIST))
+
+$(PY):
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install it (the Lambda runtime) and retry" >&2; exit 1; }
-	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@rm -f $(VENV)/.installed-* && touch $@
+	@echo "creating $(VENV) from $(PYTHON312)"
+	@$(PYTHON312) -m venv $(VENV)
 
-venv: $(STAMP)
+$(RUN_STAMP): | $(PY)
+	$(call install,run,what \`make run\` needs,2 to 3 minutes)
 
-run: $(STAMP)
+$(TEST_STAMP): $(RUN_STAMP)
+	$(call install,test,the test tools,under a minute)
+
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(call install,bench,the benchmark tools,about 10 seconds)
+
+$(LINT_STAMP): $(TEST_STAMP)
+	$(call install,lint,ruff and mypy,under a minute)
+
+run: $(RUN_STAMP) ## the local stack: API :8000, WebSocket :8001, AWS :4566 (API_PORT= ...)
 	API_PORT=$(API_PORT) WS_PORT=$(WS_PORT) exec $(PY) -m infrastructure.local_stack
 
-test: $(STAMP)
+test: $(TEST_STAMP) ## every test ring: unit, integration, e2e, deploy (PYTEST_ARGS=...)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-unit: $(STAMP)
+unit: $(TEST_STAMP) ## the unit ring: pure logic and fakes, no sockets
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: $(STAMP)
+integration: $(TEST_STAMP) ## the integration ring: the app on moto, through chalice's test client
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-e2e: $(STAMP)
+e2e: $(TEST_STAMP) ## the end-to-end ring: the local stack over HTTP and WebSocket
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(LINT_STAMP) ## ruff check, ruff format --check and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
-format: $(STAMP)
+format: $(LINT_STAMP) ## ruff format, then ruff check --fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Benchmarks with their goals; exits non-zero when one is missed. BENCH=media runs only that one
-# (media, feed, dms, imports: each function's import time at init and the size it carries).
-bench: $(STAMP)
+# Exits non-zero when a goal is missed. The benchmarks: media, feed, dms, and imports (each
+# function's import time at init and the size it carries).
+bench: $(BENCH_STAMP) ## the benchmarks against their goals (BENCH=media|feed|dms|imports for one)
 	$(PY) -m tests.benchmarks $(BENCH)
 
-# A Lambda layer from layers/$(NAME)/requirements.txt: make layer NAME=media
-layer: $(STAMP)
+# Needs only pip: the layer's packages come as manylinux wheels for the Lambda runtime.
+layer: | $(PY) ## a Lambda layer's zip from layers/NAME/ (NAME=media|crypto|search)
 	@test -n "$(NAME)" || { echo "usage: make layer NAME=<layer>, one of: $$(ls layers/*/requirements.txt | cut -d/ -f2)" >&2; exit 2; }
 	$(PY) -m layers.build $(NAME)
 
-# Deploy a stage to the AWS account your credentials name (README, "Deploying to AWS"):
-# make deploy STAGE=prod [OPENSEARCH=1] [AWS_PROFILE=...] [AWS_REGION=...]
-deploy: $(STAMP)
+# README, "Deploying to AWS". Uses the account your credentials name (AWS_PROFILE, AWS_REGION).
+deploy: $(RUN_STAMP) ## deploy a stage to AWS (STAGE=name [OPENSEARCH=1])
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<name> [OPENSEARCH=1]" >&2; exit 2; }
 	$(PY) -m infrastructure.deploy deploy --stage $(STAGE) $(if $(OPENSEARCH),--opensearch)
 
-# Delete a stage with all its data; asks for the stage name first unless YES=1.
-destroy: $(STAMP)
+destroy: $(RUN_STAMP) ## delete a stage and all its data (STAGE=name; asks first unless YES=1)
 	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=<name> [YES=1]" >&2; exit 2; }
 	$(PY) -m infrastructure.deploy destroy --stage $(STAGE) $(if $(YES),--yes)
 
-clean:
+venv: $(BENCH_STAMP) $(LINT_STAMP) ## .venv with every set (run, test, bench, lint), for an editor
+
+clean: ## remove .venv and the tools' caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -114,8 +114,8 @@ class EmbeddedAws:
             target=self._server.serve_forever, name="embedded-aws", daemon=True
         )
         self._thread.start()
-        host, port = self._server.server_address[:2]
-        self._endpoint_url = f"http://{host}:{port}"
+        # werkzeug's host and port (the bound one when 0 was asked for), typed str and int.
+        self._endpoint_url = f"http://{self._server.host}:{self._server.port}"
         return self
 
     def _start_process(self) -> None:
@@ -190,7 +190,6 @@ def _freeze_startup_objects() -> None:
 def _serve_for_parent(port: int) -> None:
     """The child process: serve until the parent closes our stdin (or dies, which closes it)."""
     server = _make_server(port)
-    host, bound = server.server_address[:2]
     _freeze_startup_objects()
 
     def stop_when_parent_goes() -> None:
@@ -198,7 +197,7 @@ def _serve_for_parent(port: int) -> None:
         server.shutdown()
 
     threading.Thread(target=stop_when_parent_goes, name="parent-watch", daemon=True).start()
-    print(f"listening http://{host}:{bound}", flush=True)
+    print(f"listening http://{server.host}:{server.port}", flush=True)
     # Anything moto prints from here on goes where the parent's errors go, not to a pipe
     # nobody reads any more.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

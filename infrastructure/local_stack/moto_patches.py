@@ -114,14 +114,16 @@ def install_item_level_transaction_rollback() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         touched = _TouchedItems(self, transact_items)
-        Table.__deepcopy__ = lambda table, memo: table  # moto's "backup" keeps the same table
+        # moto's "backup" keeps the same table. Table has no __deepcopy__ of its own for the
+        # types to know: this one lives only for the call.
+        Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
         try:
             return original(self, transact_items)
         except Exception:
             touched.restore()
             raise
         finally:
-            del Table.__deepcopy__
+            del Table.__deepcopy__  # type: ignore[attr-defined]
 
     transact_write_items.item_level_rollback = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

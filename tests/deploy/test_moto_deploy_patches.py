@@ -100,7 +100,7 @@ def test_s3_takes_capitalised_filter_rule_names(fails_without_patches) -> None: 
     assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
 
 
-SWAGGER = {
+SWAGGER: dict[str, Any] = {
     "swagger": "2.0",
     "info": {"version": "1.0", "title": "shutter"},
     "schemes": ["https"],

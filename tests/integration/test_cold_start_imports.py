@@ -109,6 +109,8 @@ def lazy_references() -> list[tuple[str, str, str]]:
             and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Name)
             and node.value.func.id == "lazy_module"
+            and isinstance(node.value.args[0], ast.Constant)
+            and isinstance(node.value.args[0].value, str)
         }
         module = ".".join(path.relative_to(FUNCTIONS).with_suffix("").parts)
         found += [

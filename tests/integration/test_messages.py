@@ -383,7 +383,8 @@ def test_a_send_frame_acks_the_sender_and_reaches_every_other_connection_of_both
     assert websocket_api.to(alice_laptop) == [{"type": "message", "message": message}]
     assert websocket_api.to(bob_phone) == [{"type": "message", "message": message}]
     assert connections.opened_connection(bob_gone) is None  # forgotten, alone
-    assert connections.opened_connection(bob_phone).user_id == bob.user_id
+    kept = connections.opened_connection(bob_phone)
+    assert kept is not None and kept.user_id == bob.user_id
     assert history(client, bob, message["conversation_id"]).json_body["items"] == [message]
 
     send_frame(chalice_app, alice_phone, {"action": "send", "to": bob.user_id, "text": "yo", "client_id": "f1"})  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
@@ -12,6 +13,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from tests.support import Account, unsigned
 
 
@@ -573,7 +575,7 @@ def test_concurrent_comments_are_counted_exactly(
 
 
 @pytest.fixture
-def batch_get_calls(embedded_aws):  # type: ignore[no-untyped-def]
+def batch_get_calls(embedded_aws: EmbeddedAws) -> Iterator[dict[str, Any]]:
     """Count BatchGetItem calls on the data layer's client; ``inject`` answers the next ones
     with every key left unprocessed, as DynamoDB does when throttled."""
     from chalicelib.core.config import get_settings

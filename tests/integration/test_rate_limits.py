@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from chalice.test import Client
+from chalice.test import Client, HTTPResponse
 
 from tests.support import Account, create_post, open_connection, send_frame
 
@@ -26,12 +26,14 @@ def set_limits(monkeypatch) -> Iterator[Callable[[str], None]]:  # type: ignore[
     reload_settings()
 
 
-def _send(client: Client, sender: Account, to: Account, client_id: str | None = None) -> object:
+def _send(
+    client: Client, sender: Account, to: Account, client_id: str | None = None
+) -> HTTPResponse:
     body = {"to": to.user_id, "text": "hi", "client_id": client_id or str(uuid.uuid4())}
     return client.http.post("/messages", headers=sender.auth, body=json.dumps(body))
 
 
-def _assert_limited(response, window_seconds: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_limited(response: HTTPResponse, window_seconds: int) -> None:
     assert response.status_code == 429, response.body
     assert response.json_body["Code"] == "TooManyRequestsError"
     assert 1 <= int(response.headers["Retry-After"]) <= window_seconds

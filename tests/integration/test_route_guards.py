@@ -51,9 +51,10 @@ def hostile_bodies() -> Iterator[bytes]:
         b"{}", b'{"": null}', b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
         b"\x00", b"NaN", b'{"username": "a", "username": "b"}',
     ]  # fmt: skip
+    # Each value is wrong for every field (True is a valid is_private, so it is not here).
+    wrong: tuple[object, ...] = ([], {}, 12, -1.5, ONE_MEGABYTE, "\u0000", "\ud800", "a\x1bb")
     for field in sorted(input_field_names()):
-        # Each value is wrong for every field (True is a valid is_private, so it is not here).
-        for value in ([], {}, 12, -1.5, ONE_MEGABYTE, "\u0000", "\ud800", "a\x1bb"):
+        for value in wrong:
             try:
                 yield json.dumps({field: value}).encode()
             except UnicodeEncodeError:

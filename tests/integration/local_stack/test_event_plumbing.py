@@ -341,7 +341,7 @@ def test_a_handler_that_raises_gets_the_same_batch_again_then_succeeds(
 
 def test_a_reported_item_failure_redelivers_from_the_failed_record_only(
     clients, resources, received, start_plumbing
-):
+) -> None:
     # Given a Powertools batch handler that fails post-3 the first time it sees it
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     failed_once: set[str] = set()
@@ -560,7 +560,7 @@ def send_jobs(clients: SimpleNamespace, queue_url: str, bodies: list[str]) -> No
 
 def test_sqs_partial_failure_deletes_the_successes_and_redelivers_the_failure(
     clients, resources, received, start_plumbing
-):
+) -> None:
     processor = BatchProcessor(event_type=EventType.SQS)
     failed_once: set[str] = set()
 

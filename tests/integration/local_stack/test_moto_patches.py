@@ -71,6 +71,7 @@ def test_a_failed_transaction_is_undone_item_by_item_keeping_the_table_and_its_s
         dynamodb.put_item(TableName="undo_ranged", Item={"pk": {"S": "p"}, "sk": {"S": "1"}})
         backend = dynamodb_backends["123456789012"]["us-east-1"]
         table, shard = backend.tables["undo"], backend.tables["undo"].stream_shard
+        assert shard is not None  # _table turns the stream on
         records_before = len(shard.items)
 
         failing = [
