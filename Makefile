@@ -49,7 +49,7 @@ define install
 	@rm -f $(VENV)/.installed-$(1)-* && touch $@
 endef
 
-.PHONY: help run test unit integration e2e lint format bench layer deploy destroy venv clean
+.PHONY: help run test unit integration e2e openapi fuzz lint format bench layer deploy destroy venv clean
 
 help: ## list the verbs (the default target)
 	@awk -F ':.*## ' '/^[A-Za-z][A-Za-z0-9_-]*:.*## / { printf "  %-12s %s\n", $$1, $$2 }' \
@@ -87,6 +87,17 @@ integration: $(TEST_STAMP) ## the integration ring: the app on moto, through cha
 e2e: $(TEST_STAMP) ## the end-to-end ring: the local stack over HTTP and WebSocket
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
+# The committed API documents, regenerated from the code (a test fails while they are stale).
+openapi: $(RUN_STAMP) ## write docs/openapi.json and docs/asyncapi.json from the code
+	$(PY) -m infrastructure.api_documents
+
+# schemathesis against a local stack of its own, longer than make test's seeded pass: a new
+# seed each run, the stateful phase too (FUZZ_MAX_EXAMPLES=, FUZZ_SEED= to replay one).
+fuzz: $(TEST_STAMP) ## fuzz every operation with schemathesis, longer than make test does
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} FUZZ_SEED=$${FUZZ_SEED:-random} \
+	  FUZZ_PHASES=$${FUZZ_PHASES:-examples,coverage,fuzzing,stateful} \
+	  $(PY) -m pytest tests/e2e/test_fuzz_e2e.py -rP $(PYTEST_ARGS)
+
 lint: $(LINT_STAMP) ## ruff check, ruff format --check and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -106,7 +117,7 @@ layer: | $(PY) ## a Lambda layer's zip from layers/NAME/ (NAME=media|crypto|sear
 	@test -n "$(NAME)" || { echo "usage: make layer NAME=<layer>, one of: $$(ls layers/*/requirements.txt | cut -d/ -f2)" >&2; exit 2; }
 	$(PY) -m layers.build $(NAME)
 
-# README, "Deploying to AWS". Uses the account your credentials name (AWS_PROFILE, AWS_REGION).
+# docs/deploy.md. Uses the account your credentials name (AWS_PROFILE, AWS_REGION).
 deploy: $(RUN_STAMP) ## deploy a stage to AWS (STAGE=name [OPENSEARCH=1])
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<name> [OPENSEARCH=1]" >&2; exit 2; }
 	$(PY) -m infrastructure.deploy deploy --stage $(STAGE) $(if $(OPENSEARCH),--opensearch)
