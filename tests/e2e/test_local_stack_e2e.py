@@ -181,3 +181,23 @@ def test_each_request_and_event_prints_one_summary_line_with_its_log_lines_below
     assert "user_id" not in ready
     assert any(line.startswith("GET /media/") and f"user={account.username}" in line
                for line in local_stack.output)  # fmt: skip
+
+
+def test_a_web_client_on_a_local_dev_server_passes_the_preflight(local_stack: RunningStack) -> None:
+    preflight = requests.options(
+        f"{local_stack.api_url}/posts",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+        timeout=5,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    elsewhere = requests.get(
+        f"{local_stack.api_url}/health", headers={"Origin": "https://elsewhere.example"}, timeout=5
+    )
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers

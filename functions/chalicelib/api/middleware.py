@@ -17,6 +17,7 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib.api.cors import Cors
 from chalicelib.api.errors import error_response
 from chalicelib.api.requests import CALLER_KEY
 from chalicelib.core.errors import DomainError
@@ -67,6 +68,7 @@ def _answering_domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 def register_middleware(app: Chalice) -> None:
     """Install the request pipeline; call it after every blueprint is registered."""
     register_observability(app)
+    app.register_middleware(Cors(app.routes), "http")  # outside authentication: preflights
     app.register_middleware(authenticate, "http")
     for methods in app.routes.values():
         for route in methods.values():
