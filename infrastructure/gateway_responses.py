@@ -66,6 +66,7 @@ NO_ROUTE = GatewayResponse(
     status=404,
     message="No route matches this path",
 )
+FUNCTION_FAILED = GatewayResponse("DEFAULT_5XX", "InternalServerError")
 GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
     NO_ROUTE,
     # The stage's throttle (api_gateway_throttle in chalice.json): its bucket refills each second.
@@ -75,7 +76,7 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
     # What remains: API keys, authorizers, validators and signatures, none of which this API
     # uses, keep their own 4xx statuses; a failing function or configuration its 5xx.
     GatewayResponse("DEFAULT_4XX", "ClientError"),
-    GatewayResponse("DEFAULT_5XX", "InternalServerError"),
+    FUNCTION_FAILED,
 )
 
 

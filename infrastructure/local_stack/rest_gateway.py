@@ -35,7 +35,12 @@ from typing import Any
 from chalice import Chalice
 from chalice.local import LambdaEventConverter, RouteMatcher
 
-from infrastructure.gateway_responses import NO_ROUTE, GatewayResponse, cors_headers
+from infrastructure.gateway_responses import (
+    FUNCTION_FAILED,
+    NO_ROUTE,
+    GatewayResponse,
+    cors_headers,
+)
 from infrastructure.local_stack.console import console
 from infrastructure.local_stack.lambda_runtime import invoke
 
@@ -192,18 +197,24 @@ class RestGateway:
 
         try:
             response = invoke(self.app, event, self.function_name, describe=describe)
-        except Exception:  # the function failed: API Gateway's 502
-            return 502, {"x-amzn-RequestId": request_id}, b'{"message": "Internal server error"}'
+        except Exception:  # the function failed: what API Gateway answers then
+            return self._gateway_answer(FUNCTION_FAILED, request_id, 502, "Internal server error")
         return _from_proxy_response(response, request_id)
 
-    def _gateway_answer(self, response: GatewayResponse, request_id: str) -> Answer:
+    def _gateway_answer(
+        self,
+        response: GatewayResponse,
+        request_id: str,
+        status: int | None = None,
+        gateway_message: str = "",
+    ) -> Answer:
         headers = {
             "Content-Type": "application/json",
             "x-amzn-RequestId": request_id,
             **response.headers,
             **self._gateway_headers,
         }
-        return response.status or 400, headers, response.body("").encode()
+        return response.status or status or 400, headers, response.body(gateway_message).encode()
 
     def _local_docs(self, path: str) -> Answer:
         if path == "/docs":
@@ -239,7 +250,7 @@ def _caller_name(headers: Mapping[str, str]) -> str | None:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, binascii.Error):
         return None
-    name = claims.get("username") or claims.get("sub") if isinstance(claims, dict) else None
+    name = (claims.get("username") or claims.get("sub")) if isinstance(claims, dict) else None
     return str(name) if name else None
 
 
