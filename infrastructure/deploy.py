@@ -78,6 +78,8 @@ STREAM_MAX_RETRIES = 10
 UPLOAD_MAX_RETRIES = 2
 UPLOAD_MAX_EVENT_AGE_SECONDS = 6 * 3600
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# What the ANY method's integration copies from Chalice's on the same resource.
+_PROXY_SETTINGS = ("passthroughBehavior", "contentHandling", "timeoutInMillis")
 
 
 class DeployError(Exception):
@@ -453,6 +455,7 @@ def _complete_rest_api(
                     httpMethod="ANY",
                     authorizationType="NONE",
                 )
+            # The integration of Chalice's own methods there, as it is: function, body handling.
             chalices = apigateway.get_integration(
                 restApiId=api_id, resourceId=resource["id"], httpMethod=methods[0]
             )
@@ -463,6 +466,7 @@ def _complete_rest_api(
                 type="AWS_PROXY",
                 integrationHttpMethod="POST",
                 uri=chalices["uri"],
+                **{k: chalices[k] for k in _PROXY_SETTINGS if chalices.get(k) is not None},
             )
     stage_name = _setting(config, stage, "api_gateway_stage") or "api"
     apigateway.create_deployment(

@@ -270,12 +270,15 @@ def assert_every_route_takes_any_method_through_the_rest_function(stage: Deploye
             assert "ANY" not in methods, path
             continue
         assert methods == {*routes[path], "ANY"}, path
-        integration = apigateway.get_integration(
-            restApiId=api_id, resourceId=resource["id"], httpMethod="ANY"
+        integration, chalices = (
+            apigateway.get_integration(restApiId=api_id, resourceId=resource["id"], httpMethod=m)
+            for m in ("ANY", routes[path][0])
         )
         assert integration["type"] == "AWS_PROXY"
         assert integration["httpMethod"] == "POST"
         assert rest_function in integration["uri"], path
+        for setting in ("uri", "passthroughBehavior", "contentHandling"):
+            assert integration.get(setting) == chalices.get(setting), (path, setting)
 
 
 def assert_the_gateways_own_answers_are_in_the_apps_error_shape(stage: DeployedStage) -> None:
