@@ -61,7 +61,7 @@ class Cors:
         self._routes = routes
 
     def __call__(self, request: Request, get_response: Callable[[Request], Response]) -> Response:
-        origin = request.headers.get("origin")
+        origin: str | None = request.headers.get("origin")
         # Settings are read only for a browser's request: a cold start without one loads no
         # pydantic for this.
         allowed = origin is not None and is_allowed(origin, get_settings().cors_origins)
@@ -73,7 +73,7 @@ class Cors:
             response = self._preflight(request, origin) if allowed else _refused(origin)
         else:
             response = get_response(request)
-            if allowed:
+            if origin is not None and allowed:
                 response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         # Whether these headers are there depends on Origin: no cache may serve one
@@ -99,8 +99,9 @@ def _refused(origin: str) -> Response:
     return error_response(NotAllowed(f"the origin {origin} may not call this API from a browser"))
 
 
-def _with_origin(vary: str | None) -> str:
-    listed = [v.strip() for v in (vary or "").split(",") if v.strip()]
+def _with_origin(vary: str | list[str] | None) -> str:
+    joined = ",".join(vary) if isinstance(vary, list) else vary or ""
+    listed = [v.strip() for v in joined.split(",") if v.strip()]
     if not any(v.lower() in ("origin", "*") for v in listed):
         listed.append("Origin")
     return ", ".join(listed)
