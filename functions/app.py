@@ -25,7 +25,10 @@ from chalicelib.stories.routes import stories_api
 from chalicelib.streams import handlers as streams
 from chalicelib.users.routes import users_api
 
-app = Chalice(app_name="shutter")
+# Chalice's app.log is logging.getLogger("shutter"), the very logger Powertools writes its JSON
+# through (chalicelib/core/observability.py): a handler of Chalice's own there would write every
+# line a second time, as text. Chalice's own error lines go through Powertools too.
+app = Chalice(app_name="shutter", configure_logs=False)
 # Chalice deploys WebSocket APIs only when the app opts in to the feature.
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.websocket_api.session = boto3.session.Session()

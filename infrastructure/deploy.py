@@ -20,9 +20,13 @@ update the stage in place. It:
    a failing batch, retries a bounded number of times and then records the batch in the
    ``stream-failures`` queue; the fan-out worker's queue mapping reports partial failures and
    never invokes more workers than its reserved concurrency; the resize function's S3 events
-   retry twice and then go to ``upload-failures``; the REST function's log group (Chalice
-   names it after ``api_handler`` rather than the function, so ``chalice.json`` turns that
-   one off) gets the same retention as the others.
+   retry twice and then go to ``upload-failures``; the REST API answers in the app's error
+   shape where API Gateway answers itself (gateway responses: a path no route has is 404
+   NotFoundError) and sends every method of a route's path to the REST function (an ``ANY``
+   method per route, so a wrong method gets the app's 405 and a CORS preflight reaches the
+   app), published as a new deployment of the stage, which is then throttled; the REST
+   function's log group (Chalice names it after ``api_handler`` rather than the function, so
+   ``chalice.json`` turns that one off) gets the same retention as the others.
 
 ``destroy`` runs ``chalice delete``, then deletes everything step 1 made, data included.
 """
@@ -46,6 +50,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from infrastructure.deploy_resources import DeployResources, Log
+from infrastructure.gateway_responses import GATEWAY_RESPONSES, cors_headers
 from infrastructure.iam import StageTargets, function_names, lambda_function_name, render_policy
 from infrastructure.packaging import (
     StagedProject,
@@ -73,6 +78,8 @@ STREAM_MAX_RETRIES = 10
 UPLOAD_MAX_RETRIES = 2
 UPLOAD_MAX_EVENT_AGE_SECONDS = 6 * 3600
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# What the ANY method's integration copies from Chalice's on the same resource.
+_PROXY_SETTINGS = ("passthroughBehavior", "contentHandling", "timeoutInMillis")
 
 
 class DeployError(Exception):
@@ -201,6 +208,7 @@ def deploy(
         raise DeployError("chalice deploy recorded nothing")
 
     _configure_failure_handling(session, config, stage, deployment, failure_queues, log)
+    _complete_rest_api(session, config, stage, deployment, log)
     throttle = _setting(config, stage, "api_gateway_throttle")
     if throttle:
         _throttle_rest_stage(session, config, stage, deployment, throttle, log)
@@ -391,6 +399,82 @@ def _configure_failure_handling(
             DestinationConfig={"OnFailure": {"Destination": failure_queues["upload-failures"]}},
         )
     log("failure handling set on every event source")
+
+
+def _complete_rest_api(
+    session: boto3.session.Session,
+    config: dict[str, Any],
+    stage: str,
+    deployment: Deployment,
+    log: Log,
+) -> None:
+    """What Chalice's Swagger cannot say about the REST API, set after every ``chalice
+    deploy`` (its import overwrites the API's definition) and published as a new deployment
+    of the stage.
+
+    - Gateway responses (``infrastructure/gateway_responses.py``): API Gateway's own answers
+      in the app's ``{"Code", "Message"}`` shape, a path no route has 404 instead of 403.
+    - An ``ANY`` method on every route's resource, proxied to the REST function as Chalice's
+      own methods are: API Gateway answers a method a resource lacks as if the path did not
+      exist, so without it a wrong method would be 404 rather than the app's 405 with
+      ``Allow``, and a CORS preflight would never reach the app. API Gateway prefers a
+      resource's own methods to ``ANY``. The permission Chalice grants API Gateway to invoke
+      the function names the API's every stage, method and path (``<api>/*``).
+    """
+    apigateway = session.client("apigateway")
+    api_id = deployment.value("rest_api", "rest_api_id")
+    environment = {
+        **config.get("environment_variables", {}),
+        **config.get("stages", {}).get(stage, {}).get("environment_variables", {}),
+    }
+    cors = cors_headers(environment.get("CORS_ALLOWED_ORIGINS", ""))
+    for response in GATEWAY_RESPONSES:
+        settings: dict[str, Any] = {
+            "responseParameters": {
+                f"gatewayresponse.header.{name}": f"'{value}'"
+                for name, value in {**response.headers, **cors}.items()
+            },
+            "responseTemplates": {"application/json": response.template()},
+        }
+        if response.status is not None:
+            settings["statusCode"] = str(response.status)
+        apigateway.put_gateway_response(
+            restApiId=api_id, responseType=response.response_type, **settings
+        )
+    routes = 0
+    for page in apigateway.get_paginator("get_resources").paginate(restApiId=api_id):
+        for resource in page["items"]:
+            methods = sorted(resource.get("resourceMethods", {}))
+            if not methods:  # "/" or a path's parent: no route, so the 404 stays
+                continue
+            routes += 1
+            if "ANY" not in methods:
+                apigateway.put_method(
+                    restApiId=api_id,
+                    resourceId=resource["id"],
+                    httpMethod="ANY",
+                    authorizationType="NONE",
+                )
+            # The integration of Chalice's own methods there, as it is: function, body handling.
+            chalices = apigateway.get_integration(
+                restApiId=api_id, resourceId=resource["id"], httpMethod=methods[0]
+            )
+            apigateway.put_integration(
+                restApiId=api_id,
+                resourceId=resource["id"],
+                httpMethod="ANY",
+                type="AWS_PROXY",
+                integrationHttpMethod="POST",
+                uri=chalices["uri"],
+                **{k: chalices[k] for k in _PROXY_SETTINGS if chalices.get(k) is not None},
+            )
+    stage_name = _setting(config, stage, "api_gateway_stage") or "api"
+    apigateway.create_deployment(
+        restApiId=api_id,
+        stageName=stage_name,
+        description="make deploy: gateway responses, ANY on every route",
+    )
+    log(f"REST API: {len(GATEWAY_RESPONSES)} gateway responses, ANY on {routes} routes")
 
 
 def _throttle_rest_stage(

@@ -1,7 +1,8 @@
 """What the Lambda runtime gives a handler: a context object, and one invocation at a time.
 
 The local stack calls the same handler objects Chalice registers for Lambda
-(`app.handler_map[name]`) with events shaped as AWS shapes them.
+(`app.handler_map[name]`) with events shaped as AWS shapes them. Each invocation prints one
+line saying what it did, with what it wrote below (`infrastructure.local_stack.console`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from infrastructure.local_stack.console import console
+
 log = logging.getLogger("local_stack")
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
+# What an invocation did, in one line, from its result or its exception and its milliseconds.
+Describe = Callable[[Any, BaseException | None, float], str]
 
 
 class LambdaContext:
@@ -42,8 +47,37 @@ class LambdaContext:
 
 
 def invoke(
-    handler: LambdaHandler, event: dict[str, Any], function_name: str, timeout_seconds: float = 60.0
+    handler: LambdaHandler,
+    event: dict[str, Any],
+    function_name: str,
+    timeout_seconds: float = 60.0,
+    describe: Describe | None = None,
 ) -> Any:
-    """Call a Lambda handler as the runtime would: a fresh context per invocation."""
+    """Call a Lambda handler as the runtime would: a fresh context per invocation.
+
+    Prints ``describe(result, error, milliseconds)`` (by default the function's name and the
+    time), then what the handler wrote while it ran.
+    """
     context = LambdaContext(function_name, timeout_seconds=timeout_seconds)
-    return handler(event, context)
+    describe = describe or _function_and_time(function_name)
+    started = time.perf_counter()
+    with console.capture() as written:
+        try:
+            result = handler(event, context)
+        except BaseException as error:
+            console.report(describe(None, error, _since(started)), written)
+            raise
+    console.report(describe(result, None, _since(started)), written)
+    return result
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _function_and_time(function_name: str) -> Describe:
+    def describe(result: Any, error: BaseException | None, ms: float) -> str:
+        outcome = f" failed ({type(error).__name__})" if error is not None else ""
+        return f"{function_name}{outcome} {ms:.0f} ms"
+
+    return describe

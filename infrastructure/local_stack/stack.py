@@ -12,18 +12,23 @@ import pkgutil
 import secrets
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 from chalice import Chalice
 
+from infrastructure.local_stack.console import console
 from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.rest_gateway import FUNCTIONS_DIR, RestGateway
+from infrastructure.local_stack.rest_gateway import RestGateway
 from infrastructure.local_stack.websocket_gateway import WebSocketGateway
 from infrastructure.provision import provision
 
 log = logging.getLogger("local_stack")
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 LOCAL_WEBSOCKET_API_ID = "localws"
+# A web client on a dev server (any port of localhost) may call the local API from a browser.
+LOCAL_CORS_ALLOWED_ORIGINS = "http://localhost:*,http://127.0.0.1:*"
 
 
 @dataclass
@@ -42,7 +47,12 @@ class LocalStackConfig:
 
     @classmethod
     def from_environment(cls) -> LocalStackConfig:
-        passthrough = ("STORY_TTL_SECONDS", "FANOUT_THRESHOLD", "STORY_MEDIA_RETENTION_SECONDS")
+        passthrough = (
+            "STORY_TTL_SECONDS",
+            "FANOUT_THRESHOLD",
+            "STORY_MEDIA_RETENTION_SECONDS",
+            "CORS_ALLOWED_ORIGINS",
+        )
         return cls(
             api_port=int(os.environ.get("API_PORT", "8000")),
             ws_port=int(os.environ.get("WS_PORT", "8001")),
@@ -82,6 +92,8 @@ class LocalStack:
         self.outputs: dict[str, str] = {}
 
     def start(self) -> LocalStack:
+        # Before the app's logger exists: it keeps the stdout it was made with.
+        console.install()
         self.aws.start()
         self.aws.export_environment()
         self.outputs = provision(self.config.stage)
@@ -96,6 +108,7 @@ class LocalStack:
                 # of theirs names it), so it must match the gateway below.
                 "WEBSOCKET_API_ID": LOCAL_WEBSOCKET_API_ID,
                 "WEBSOCKET_STAGE": self.config.stage,
+                "CORS_ALLOWED_ORIGINS": LOCAL_CORS_ALLOWED_ORIGINS,
                 **self.config.app_environment,
             }
         )
@@ -111,7 +124,13 @@ class LocalStack:
         self.websocket.route_management_api(app.websocket_api.session)
         self.plumbing = EventPlumbing(app, schedule_time_scale=self.config.schedule_time_scale)
         self.plumbing.start()
-        self.rest = RestGateway(app, host=self.config.host, port=self.config.api_port).start()
+        self.rest = RestGateway(
+            app,
+            host=self.config.host,
+            port=self.config.api_port,
+            stage=self.config.stage,
+            cors_allowed_origins=os.environ["CORS_ALLOWED_ORIGINS"],
+        ).start()
         # The app, botocore's models and every library are loaded for good: keep them out
         # of full garbage collections, which otherwise stall every handler for 0.1-0.5 s.
         # Lambda imports modules on first use to start fast; a local stack runs for hours,
@@ -129,3 +148,4 @@ class LocalStack:
                 except Exception:  # keep stopping the others
                     log.exception("stopping a part of the local stack failed")
         self.aws.stop()
+        console.uninstall()

@@ -507,8 +507,10 @@ class WebSocketGateway:
         handler = self.app.handler_map[config.name]
         function_name = f"{self.app.app_name}-{self.stage}-{config.name}"
         assert self._loop is not None
+        describe = functools.partial(_describe_invocation, config.name, route_key)
         return await self._loop.run_in_executor(
-            self._executor, functools.partial(invoke, handler, event, function_name)
+            self._executor,
+            functools.partial(invoke, handler, event, function_name, describe=describe),
         )
 
     async def _enforce_time_limits(self, connection: _ClientConnection) -> None:
@@ -583,6 +585,17 @@ class WebSocketGateway:
 
 class _NoRoute(Exception):
     pass
+
+
+def _describe_invocation(
+    handler_name: str, route_key: str, result: Any, error: BaseException | None, ms: float
+) -> str:
+    """``websocket_message $default 200 4 ms``: one WebSocket event, as the console shows it."""
+    if error is not None:
+        outcome = f"failed ({type(error).__name__})"
+    else:
+        outcome = str(result.get("statusCode", 200)) if isinstance(result, dict) else "200"
+    return f"{handler_name} {route_key} {outcome} {ms:.0f} ms"
 
 
 def _log_fields(connection: _ClientConnection) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from infrastructure.deploy import (
     destroy,
 )
 from infrastructure.deploy_resources import FAILURE_QUEUES, cursor_secret_parameter
+from infrastructure.gateway_responses import GATEWAY_RESPONSES, NO_ROUTE
 from infrastructure.iam import StageTargets, function_names, lambda_function_name, render_policy
 from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.moto_deploy_patches import deploy_patches
@@ -45,6 +46,7 @@ pytestmark = pytest.mark.deploy
 
 REPO = Path(__file__).resolve().parents[2]
 STAGE = "ci"
+WEB_APP = "https://app.example.com"  # the one origin the stage lets call it from a browser
 STREAM_TABLES = [table.family for table in STACK.tables if table.stream]
 # Where Lambda finds the functions whose handler is not app.<function name>.
 HANDLERS = {
@@ -107,6 +109,9 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStage]:
         os.environ.pop("AWS_PROFILE", None)
         try:
             project = copy_project(tmp_path_factory.mktemp("checkout"))
+            config = project.load_config()
+            config["stages"][STAGE] = {"environment_variables": {"CORS_ALLOWED_ORIGINS": WEB_APP}}
+            project.save_config(config)
             started = time.monotonic()
             first = deploy(STAGE, project=project, opensearch=True, log=lambda line: None)
             deployed = DeployedStage(aws, project, first)
@@ -246,6 +251,92 @@ def test_the_rest_api_serves_every_route_through_the_rest_function(stage) -> Non
             assert integration["type"].upper() == "AWS_PROXY"  # Swagger spells it aws_proxy
             assert rest_function in integration["uri"], (path, method)
     assert apigateway.get_stage(restApiId=api_id, stageName="api")
+
+
+def route_resources(stage: DeployedStage) -> dict[str, dict[str, Any]]:
+    api_id = stage.first.value("rest_api", "rest_api_id")
+    resources = stage.client("apigateway").get_resources(restApiId=api_id, limit=500)["items"]
+    return {r["path"]: r for r in resources}
+
+
+def assert_every_route_takes_any_method_through_the_rest_function(stage: DeployedStage) -> None:
+    apigateway = stage.client("apigateway")
+    api_id = stage.first.value("rest_api", "rest_api_id")
+    rest_function = function_config(stage, "api_handler")["FunctionArn"]
+    routes = app_routes(stage)
+    for path, resource in route_resources(stage).items():
+        methods = set(resource.get("resourceMethods", {}))
+        if path not in routes:  # "/" and the parents of routes: API Gateway's 404
+            assert "ANY" not in methods, path
+            continue
+        assert methods == {*routes[path], "ANY"}, path
+        integration, chalices = (
+            apigateway.get_integration(restApiId=api_id, resourceId=resource["id"], httpMethod=m)
+            for m in ("ANY", routes[path][0])
+        )
+        assert integration["type"] == "AWS_PROXY"
+        assert integration["httpMethod"] == "POST"
+        assert rest_function in integration["uri"], path
+        for setting in ("uri", "passthroughBehavior", "contentHandling"):
+            assert integration.get(setting) == chalices.get(setting), (path, setting)
+
+
+def assert_the_gateways_own_answers_are_in_the_apps_error_shape(stage: DeployedStage) -> None:
+    apigateway = stage.client("apigateway")
+    api_id = stage.first.value("rest_api", "rest_api_id")
+    cors = {
+        "gatewayresponse.header.Access-Control-Allow-Origin": f"'{WEB_APP}'",
+        "gatewayresponse.header.Access-Control-Expose-Headers": "'Retry-After'",
+    }
+    for expected in GATEWAY_RESPONSES:
+        response = apigateway.get_gateway_response(
+            restApiId=api_id, responseType=expected.response_type
+        )
+        assert response.get("statusCode") == (expected.status and str(expected.status))
+        template = response["responseTemplates"]["application/json"]
+        assert template == expected.template()
+        assert template.startswith('{"Code":"')
+        headers = {f"gatewayresponse.header.{k}": f"'{v}'" for k, v in expected.headers.items()}
+        assert response["responseParameters"] == {**headers, **cors}
+    no_route = apigateway.get_gateway_response(
+        restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN"
+    )
+    assert no_route["statusCode"] == "404"
+    assert json.loads(no_route["responseTemplates"]["application/json"]) == {
+        "Code": "NotFoundError",
+        "Message": NO_ROUTE.message,
+    }  # fixed text: API Gateway's own message for it repeats the Authorization header
+    throttled = apigateway.get_gateway_response(restApiId=api_id, responseType="THROTTLED")
+    assert throttled["statusCode"] == "429"
+    assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def assert_the_stage_serves_the_latest_deployment(stage: DeployedStage) -> None:
+    apigateway = stage.client("apigateway")
+    api_id = stage.first.value("rest_api", "rest_api_id")
+    deployments = apigateway.get_deployments(restApiId=api_id)["items"]
+    latest = max(deployments, key=lambda d: d["createdDate"])
+    assert "ANY" in latest["description"]  # ours, made after Chalice's
+    assert apigateway.get_stage(restApiId=api_id, stageName="api")["deploymentId"] == latest["id"]
+
+
+def test_every_route_takes_any_method_so_the_app_answers_405_and_preflights(stage) -> None:  # type: ignore[no-untyped-def]
+    assert_every_route_takes_any_method_through_the_rest_function(stage)
+    # Chalice's permission for API Gateway covers ANY too: every stage, method and path.
+    rest_function = function_config(stage, "api_handler")["FunctionArn"]
+    policy = json.loads(stage.client("lambda").get_policy(FunctionName=rest_function)["Policy"])
+    api_id = stage.first.value("rest_api", "rest_api_id")
+    source_arns = [
+        s["Condition"]["ArnLike"]["AWS:SourceArn"]
+        for s in policy["Statement"]
+        if s["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    ]
+    assert source_arns == [f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*"]
+
+
+def test_api_gateways_own_answers_are_in_the_apps_error_shape(stage) -> None:  # type: ignore[no-untyped-def]
+    assert_the_gateways_own_answers_are_in_the_apps_error_shape(stage)
+    assert_the_stage_serves_the_latest_deployment(stage)
 
 
 def test_the_rest_stage_is_throttled_as_chalice_json_says(stage) -> None:  # type: ignore[no-untyped-def]
@@ -423,6 +514,11 @@ def test_a_second_deploy_updates_everything_in_place(stage) -> None:  # type: ig
     assert [api["id"] for api in rest_apis if api["name"] == "shutter"] == [
         stage.first.value("rest_api", "rest_api_id")
     ]
+    # Chalice's import overwrote the API's definition; the deploy completed it again.
+    assert_every_route_takes_any_method_through_the_rest_function(stage)
+    assert_the_gateways_own_answers_are_in_the_apps_error_shape(stage)
+    assert_the_stage_serves_the_latest_deployment(stage)
+    test_the_rest_stage_is_throttled_as_chalice_json_says(stage)
 
 
 def test_destroy_removes_it_all(stage) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import requests
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from tests.e2e.conftest import RunningStack, start_stack, stop_stack
+from tests.e2e.conftest import RunningStack, start_stack, stop_stack, wait_until
 from tests.support import Account
 
 
@@ -137,3 +137,67 @@ def test_the_stack_stops_cleanly_on_sigterm() -> None:
     assert stop_stack(stack) == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{stack.api_url}/health", timeout=2)
+
+
+@pytest.mark.parametrize("with_token", [False, True])
+def test_a_path_no_route_has_is_404_and_never_echoes_the_token(
+    local_stack: RunningStack, with_token: bool
+) -> None:
+    account = local_stack.sign_up()
+    headers = bearer(account) if with_token else {}
+    response = requests.get(f"{local_stack.api_url}/no/such/path", headers=headers, timeout=5)
+    assert response.status_code == 404
+    assert response.json()["Code"] == "NotFoundError"
+    assert account.token not in response.text
+
+
+def test_each_request_and_event_prints_one_summary_line_with_its_log_lines_below(
+    local_stack: RunningStack,
+) -> None:
+    account = local_stack.sign_up("logs")
+    media_id = local_stack.upload_photo(account)
+
+    def summary_above(line: str) -> str:
+        # An invocation's lines follow its summary, the one line above them not in JSON.
+        at = local_stack.output.index(line)
+        return next(s for s in reversed(local_stack.output[:at]) if not s.startswith("{"))
+
+    # The sign-up's line, its one JSON log line (written once) and its metric, together
+    signed_up = [
+        line for line in local_stack.output
+        if '"user signed up"' in line and account.user_id in line
+    ]  # fmt: skip
+    assert len(signed_up) == 1
+    assert summary_above(signed_up[0]).startswith("POST /auth/signup 201 ")
+    assert json.loads(signed_up[0])["function_name"] == "shutter-local"
+    # The resize function's delivery, its lines carrying its own name
+    ready_line = wait_until(
+        lambda: next((line for line in local_stack.output
+                      if '"upload ready"' in line and media_id in line), None)
+    )  # fmt: skip
+    assert summary_above(ready_line).startswith("process_upload 1 record 0 failures ")
+    ready = json.loads(ready_line)
+    assert ready["function_name"] == "shutter-local-process_upload"
+    assert "user_id" not in ready
+    assert any(line.startswith("GET /media/") and f"user={account.username}" in line
+               for line in local_stack.output)  # fmt: skip
+
+
+def test_a_web_client_on_a_local_dev_server_passes_the_preflight(local_stack: RunningStack) -> None:
+    preflight = requests.options(
+        f"{local_stack.api_url}/posts",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+        timeout=5,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    elsewhere = requests.get(
+        f"{local_stack.api_url}/health", headers={"Origin": "https://elsewhere.example"}, timeout=5
+    )
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib.api.cors import Cors
 from chalicelib.api.operations import answer_error, is_public, serve
 from chalicelib.api.requests import CALLER_KEY
 from chalicelib.core.errors import DomainError
@@ -40,6 +41,7 @@ def authenticate(request: Request, get_response: Callable[[Request], Response]) 
 def register_middleware(app: Chalice) -> None:
     """Install the request pipeline; call it after every blueprint is registered."""
     register_observability(app)
+    app.register_middleware(Cors(app.routes), "http")  # outside authentication: preflights
     app.register_middleware(authenticate, "http")
     for path, methods in app.routes.items():
         for method, route in methods.items():

@@ -4,13 +4,24 @@
 first invocation) rather than at import: importing Powertools is a tenth of what
 ``import boto3`` costs every cold start (``chalicelib/core/lazy.py``). Use them as usual:
 ``logger.info(...)``, ``metrics.add_metric(...)``.
+
+Each line is written once, as Powertools' JSON, by the one handler Powertools puts on the
+``shutter`` logger (``app.py`` keeps Chalice from adding its own to that same logger). Keys
+appended with ``logger.append_keys`` belong to the invocation that appended them: they are
+kept per thread (Powertools' thread-safe keys) and cleared when an invocation starts and
+ends, so the local stack, which runs many handlers at once in one process, never writes one
+handler's ``function_name`` or ``user_id`` into another's lines. On Lambda, one invocation
+at a time per process, this is what clearing the state per invocation already did.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, ConvertToMiddleware
@@ -47,12 +58,29 @@ class _MadeOnFirstUse:
 def _make_logger() -> Logger:
     from aws_lambda_powertools import Logger
 
-    return Logger(service=SERVICE)
+    class InvocationLogger(Logger):
+        """Powertools' Logger whose appended keys are the current invocation's alone."""
+
+        def append_keys(self, **additional_keys: object) -> None:
+            self.thread_safe_append_keys(**additional_keys)
+
+        def remove_keys(self, keys: Iterable[str]) -> None:
+            self.thread_safe_remove_keys(keys)
+
+    made = InvocationLogger(service=SERVICE)
+    # Powertools' handler is the only writer of these lines. Powertools keeps the root
+    # logger's handlers from repeating them with a filter it adds to the handlers there when
+    # the logger is made; one added later (a test runner's, say) would write them again.
+    logging.getLogger(SERVICE).propagate = False
+    return made
 
 
 def _make_metrics() -> Metrics:
     from aws_lambda_powertools import Metrics
 
+    # Powertools warns, once per process, on an invocation that recorded no metric: on
+    # Lambda that is a plain-text line in the function's log among the JSON ones.
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     return Metrics(namespace="Shutter", service=SERVICE)
 
 
@@ -92,9 +120,21 @@ def register_observability(app: Chalice) -> None:
 
 # Chalice applies these per invocation; Powertools is imported by the first one.
 def _with_lambda_context(handler: Callable[..., Any]) -> Callable[..., Any]:
-    return logger.inject_lambda_context(
-        handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+    # Powertools' clear_state=True would reset keys shared by every thread; the invocation's
+    # context and correlation id go to this thread's keys instead (InvocationLogger).
+    injected = logger.inject_lambda_context(
+        handler, correlation_id_path=correlation_paths.API_GATEWAY_REST
     )
+
+    @functools.wraps(handler)
+    def invocation(event: Any, context: Any) -> Any:
+        logger.thread_safe_clear_keys()
+        try:
+            return injected(event, context)
+        finally:
+            logger.thread_safe_clear_keys()
+
+    return invocation
 
 
 def _flushing_metrics(handler: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,8 +7,13 @@ start that never reads a setting does not pay (``chalicelib/core/lazy.py``).
 
 from __future__ import annotations
 
+import re
+
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# An allowed web origin: "*", or scheme://host with an optional port, where "*" is any port.
+_ALLOWED_ORIGIN = re.compile(r"\*|https?://[a-z0-9.-]+(:(\d{1,5}|\*))?")
 
 
 class Settings(BaseSettings):
@@ -123,6 +128,27 @@ class Settings(BaseSettings):
     # defaults as "likes=5/60,posts=100/3600" (count per window in seconds).
     rate_limits_table: str
     rate_limits: str = ""
+
+    # Web origins whose pages may call the REST API from a browser (CORS), comma-separated:
+    # exact origins ("https://app.example.com"), any port of a host ("http://localhost:*"),
+    # or "*" for any origin. Empty (the default): no cross-origin access. Set per stage in
+    # chalice.json; the local stack allows any port of localhost and 127.0.0.1.
+    cors_allowed_origins: str = ""
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _cors_allowed_origins_parse(cls, spec: str) -> str:
+        for origin in spec.split(","):
+            if origin.strip() and not _ALLOWED_ORIGIN.fullmatch(origin.strip()):
+                raise ValueError(
+                    f"{origin.strip()!r} is not an origin: use scheme://host[:port], "
+                    "scheme://host:* for any port, or *"
+                )
+        return spec
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return tuple(o.strip() for o in self.cors_allowed_origins.split(",") if o.strip())
 
     @field_validator("rate_limits")
     @classmethod

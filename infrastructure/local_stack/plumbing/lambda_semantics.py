@@ -5,6 +5,7 @@ Shared by every event source of the plumbing, so each behaves the same way on th
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -72,9 +73,33 @@ class LambdaFunction:
     def __call__(self, event: dict[str, Any]) -> Any:
         self.tracker.started()
         try:
-            return invoke(self.handler, event, self.function_name, self.timeout_seconds)
+            return invoke(
+                self.handler,
+                event,
+                self.function_name,
+                self.timeout_seconds,
+                describe=functools.partial(describe_delivery, self.handler_name, event),
+            )
         finally:
             self.tracker.finished()
+
+
+def describe_delivery(
+    handler_name: str, event: dict[str, Any], result: Any, error: BaseException | None, ms: float
+) -> str:
+    """``posts_stream 3 records 0 failures 12 ms``: one event delivery, as the console shows it."""
+    records = event.get("Records")
+    delivered = _count(len(records), "record") if isinstance(records, list) else "1 event"
+    if error is not None:
+        outcome = f"failed ({type(error).__name__}: {error})"
+    else:
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        outcome = _count(len(failures) if isinstance(failures, list) else 0, "failure")
+    return f"{handler_name} {delivered} {outcome} {ms:.0f} ms"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(frozen=True)
