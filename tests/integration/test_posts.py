@@ -175,7 +175,7 @@ def test_a_photo_uploaded_for_a_story_cannot_be_posted(
 ) -> None:  # type: ignore[no-untyped-def]
     author = make_account("author")
     story_photo = make_ready_media(author, purpose="story")
-    assert create_post(client, author, media_ids=[story_photo]).status_code == 400
+    assert create_post(client, author, media_ids=[story_photo]).status_code == 409
 
 
 def test_two_posts_racing_for_one_photo_make_one_post(

@@ -178,3 +178,27 @@ def test_follows_and_follow_requests_share_the_follow_limit(
     assert again.json_body == {"status": "following"}
     profile = client.http.get(f"/users/{other.user_id}", headers=fan.auth).json_body
     assert (profile["followed_by_me"], profile["follower_count"]) == (False, 0)
+
+
+def test_limited_writes_say_their_limit_what_is_left_and_when_it_resets(
+    client: Client, make_account, make_ready_media, set_limits
+) -> None:  # type: ignore[no-untyped-def]
+    set_limits("likes=2/3600")
+    author, fan, other_fan = make_account("author"), make_account("fan"), make_account("other")
+    posts = [create_post(client, author, make_ready_media(author)) for _ in range(3)]
+    reset = str((int(datetime.now(UTC).timestamp()) // 3600 + 1) * 3600)
+
+    def like(account: Account, post_id: str) -> tuple[int, str, str, str]:
+        response = client.http.post(f"/posts/{post_id}/like", headers=account.auth)
+        headers = response.headers
+        limit, left = headers["X-RateLimit-Limit"], headers["X-RateLimit-Remaining"]
+        return response.status_code, limit, left, headers["X-RateLimit-Reset"]
+
+    assert like(fan, posts[0]) == (200, "2", "1", reset)
+    assert like(fan, posts[0]) == (200, "2", "1", reset)  # liking twice counts once
+    assert like(fan, posts[1]) == (200, "2", "0", reset)
+    assert like(other_fan, posts[0]) == (200, "2", "1", reset)  # each user's own limit
+    assert like(fan, posts[2]) == (429, "2", "0", reset)
+    read = client.http.get(f"/posts/{posts[0]}", headers=fan.auth)
+    assert read.status_code == 200
+    assert "X-RateLimit-Limit" not in read.headers  # reads are not limited

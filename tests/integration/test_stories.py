@@ -116,7 +116,7 @@ def test_posting_refuses_other_peoples_media_wrong_purpose_unready_and_reused(
 
     theirs = make_ready_media(other, "story")
     assert status(owner, theirs) == 403
-    assert status(owner, make_ready_media(owner, "post")) == 400
+    assert status(owner, make_ready_media(owner, "post")) == 409
     pending = client.http.post(
         "/media/uploads",
         headers=owner.auth,

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from chalice import Chalice
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -198,7 +198,7 @@ def _operation(
 
 def _parameters(contract: Contract, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(contract, name)}
         for name in contract.path_params
     ]
     if contract.query is not None:
@@ -250,6 +250,13 @@ def _parameters(contract: Contract, schemas: dict[str, Any]) -> list[dict[str, A
             }
         )
     return parameters
+
+
+def _path_schema(contract: Contract, name: str) -> dict[str, Any]:
+    annotation = contract.path_types.get(name)
+    if annotation is None:
+        return {"type": "string"}
+    return TypeAdapter(annotation).json_schema()
 
 
 def _responses(

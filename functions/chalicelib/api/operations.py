@@ -112,6 +112,8 @@ class Contract:
     summary: str
     operation: Operation
     path_params: tuple[str, ...]
+    # A path parameter's annotation when it says more than ``str`` (a pattern, for the docs).
+    path_types: dict[str, Any]
     body: tuple[str, type[schema.StrictInput]] | None  # (parameter name, model)
     query: tuple[str, type[schema.QueryInput]] | None
     response: Any  # an Output model (maybe ``ListOf[...]``), or None for 204
@@ -138,7 +140,7 @@ def contract_of(path: str, method: str, view: Callable[..., Any]) -> Contract:
     """Resolve ``view``'s contract (imports its schemas: call it on first use)."""
     view = inspect.unwrap(view)
     declared: Operation = getattr(view, "__operation__", Operation())
-    hints = typing.get_type_hints(view)
+    hints = typing.get_type_hints(view, include_extras=True)
     path_params = tuple(name.strip("{}+") for name in path.split("/") if name.startswith("{"))
     body: tuple[str, type[schema.StrictInput]] | None = None
     query: tuple[str, type[schema.QueryInput]] | None = None
@@ -165,6 +167,7 @@ def contract_of(path: str, method: str, view: Callable[..., Any]) -> Contract:
         summary,
         declared,
         path_params,
+        {name: hints[name] for name in path_params if hints.get(name, str) is not str},
         body,
         query,
         response,

@@ -41,12 +41,17 @@ def _not_blank(text: str) -> str:
 PlainText = Annotated[
     str, AfterValidator(_printable), Field(json_schema_extra={"pattern": f"^[^{_CONTROLS}]*$"})
 ]
-# The same, with something in it besides whitespace.
+# The same, with something in it besides whitespace. (No lookahead in the pattern: a
+# generator such as schemathesis's can then build matching text instead of filtering.)
 NonBlankText = Annotated[
     str,
     AfterValidator(_printable),
     AfterValidator(_not_blank),
-    Field(json_schema_extra={"pattern": f"^(?=[\\s\\S]*\\S)[^{_CONTROLS}]*$"}),
+    Field(
+        json_schema_extra={
+            "pattern": f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$",
+        }
+    ),
 ]
 
 

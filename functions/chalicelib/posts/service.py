@@ -251,7 +251,8 @@ def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None
     if found.owner_id != owner_id:
         raise NotAllowed(f"media {media_id!r} is not yours")
     if found.purpose is not Purpose.POST:
-        raise InvalidInput(
+        # 409, as for media not ready: the request is well formed; the media's state refuses it.
+        raise AlreadyExists(
             f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
             "purpose 'post'"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.core.schema import NonBlankText, Output, StrictInput
 from chalicelib.reports.domain import MAX_REASON, Report, TargetType
@@ -16,6 +16,25 @@ Reason = Annotated[
 
 
 class ReportInput(StrictInput):
+    """``target_id`` names the target as the client knows it: a post or user by its id, a
+    comment as ``<post_id>/<comment_id>``, a message as ``<conversation_id>/<seq>``."""
+
+    # reports.service checks the shapes; these patterns say them to the document.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"target_type": {"const": "comment"}}},
+                    "then": {"properties": {"target_id": {"pattern": "^[^/\\s]+/[^/\\s]+$"}}},
+                },
+                {
+                    "if": {"properties": {"target_type": {"const": "message"}}},
+                    "then": {"properties": {"target_id": {"pattern": "^[^/\\s]+/[0-9]+$"}}},
+                },
+            ]
+        }
+    )
+
     # Lax for this field only: strict mode would want a TargetType instance, not its value.
     target_type: TargetType = Field(strict=False)
     target_id: TargetId

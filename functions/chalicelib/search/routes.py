@@ -33,7 +33,7 @@ def search(query: schemas.SearchQuery) -> schema.ListOf[schemas.SearchResult]:
 
 
 @search_api.route("/hashtags/{tag}/posts", methods=["GET"])
-def hashtag_posts(tag: str) -> schema.ListOf[posts_schemas.PostOut]:
+def hashtag_posts(tag: schemas.TagInPath) -> schema.ListOf[posts_schemas.PostOut]:
     """The posts carrying a hashtag (with or without its #), newest first."""
     request = search_api.current_request
     name = domain.hashtag(tag)

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from chalicelib.core.schema import Output, QueryInput
+from chalicelib.posts.captions import MAX_HASHTAG_LENGTH
 from chalicelib.posts.schemas import PostOut
 from chalicelib.search.domain import MAX_QUERY_LENGTH, HashtagCount, SearchType, checked_query
 from chalicelib.users.schemas import UserSummaryOut
@@ -22,8 +23,28 @@ class SearchQuery(QueryInput):
             "a tag prefix (a leading # is fine); posts: caption words, #tags and places.",
         ),
         AfterValidator(checked_query),
+        # What checked_query checks, for the document: something besides whitespace, and
+        # no control character (Unicode's Cc: \x00-\x1f and \x7f-\x9f, tabs included).
+        Field(
+            json_schema_extra={
+                "pattern": r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+            }
+        ),
     ]
     type: SearchType
+
+
+# A tag as a path names it (/hashtags/{tag}/posts): search.domain.hashtag is the rule; the
+# pattern says it to the document (letters, digits, underscores and combining marks, an
+# optional leading number sign, plain or full-width).
+TagInPath = Annotated[
+    str,
+    Field(
+        json_schema_extra={
+            "pattern": rf"^[#\uff03]?[\w\u0300-\u036f]{{1,{MAX_HASHTAG_LENGTH}}}$",
+        }
+    ),
+]
 
 
 class HashtagOut(Output):

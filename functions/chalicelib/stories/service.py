@@ -12,7 +12,7 @@ from functools import cache
 
 from chalicelib.core.clock import epoch_seconds, utc_now
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
+from chalicelib.core.errors import AlreadyExists, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
@@ -80,7 +80,8 @@ def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None
     if found.owner_id != owner_id:
         raise NotAllowed(f"media {media_id!r} is not yours")
     if found.purpose is not Purpose.STORY:
-        raise InvalidInput(
+        # 409, as for media not ready: the request is well formed; the media's state refuses it.
+        raise AlreadyExists(
             f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
             "purpose 'story'"
         )

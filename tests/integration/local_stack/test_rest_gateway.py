@@ -27,16 +27,17 @@ def gateway(chalice_app) -> Iterator[RestGateway]:  # type: ignore[no-untyped-de
 @pytest.fixture
 def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """What the app's Powertools logger writes, from any thread, one JSON object per line."""
-    from chalicelib.core.observability import logger
+    from chalicelib.core.observability import SERVICE, logger
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
+    writes_through = logging.getLogger(SERVICE)  # the standard logger Powertools writes to
+    writes_through.addHandler(handler)
     try:
         yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     finally:
-        logger.removeHandler(handler)
+        writes_through.removeHandler(handler)
 
 
 def bearer(account: Account) -> dict[str, str]:
