@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from chalicelib.core.schema import Output, StrictInput
+from chalicelib.core.schema import WHITESPACE, Output, StrictInput
 from chalicelib.users.domain import USERNAME_PATTERN, normalise_username
 from chalicelib.users.schemas import FullName
 
@@ -24,12 +24,15 @@ Username = Annotated[
     str,
     StringConstraints(max_length=64),
     AfterValidator(_valid_username),
-    Field(json_schema_extra={"pattern": r"^\s*[A-Za-z0-9._]{1,30}\s*$"}),
+    Field(json_schema_extra={"pattern": f"^[{WHITESPACE}]*[A-Za-z0-9._]{{1,30}}[{WHITESPACE}]*$"}),
 ]
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[^@{WHITESPACE}]+$",
     ),
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]

@@ -21,6 +21,10 @@ _MAX_REPORTED_ERRORS = 5
 
 
 _CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # all but tab, line feed and carriage return
+# Whitespace as Python's str.strip() and str.isspace() see it, spelled out for a pattern:
+# regex engines disagree on \s (JavaScript's has U+FEFF and lacks U+0085; Rust's and
+# Python's the other way round), and a document's patterns are read by all of them.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _CONTROL_CHARACTERS = re.compile(f"[{_CONTROLS}]")
 
 
@@ -49,7 +53,7 @@ NonBlankText = Annotated[
     AfterValidator(_not_blank),
     Field(
         json_schema_extra={
-            "pattern": f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$",
+            "pattern": f"^[^{_CONTROLS}]*[^{WHITESPACE}{_CONTROLS}][^{_CONTROLS}]*$",
         }
     ),
 ]

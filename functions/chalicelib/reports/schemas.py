@@ -6,10 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.core.schema import NonBlankText, Output, StrictInput
+from chalicelib.core.schema import WHITESPACE, NonBlankText, Output, StrictInput
 from chalicelib.reports.domain import MAX_REASON, Report, TargetType
 
-TargetId = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\s]+$")]
+TargetId = Annotated[
+    str, StringConstraints(min_length=1, max_length=256, pattern=f"^[^{WHITESPACE}]+$")
+]
 Reason = Annotated[
     NonBlankText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON)
 ]
@@ -25,11 +27,17 @@ class ReportInput(StrictInput):
             "allOf": [
                 {
                     "if": {"properties": {"target_type": {"const": "comment"}}},
-                    "then": {"properties": {"target_id": {"pattern": "^[^/\\s]+/[^/\\s]+$"}}},
+                    "then": {
+                        "properties": {
+                            "target_id": {"pattern": f"^[^/{WHITESPACE}]+/[^/{WHITESPACE}]+$"}
+                        }
+                    },
                 },
                 {
                     "if": {"properties": {"target_type": {"const": "message"}}},
-                    "then": {"properties": {"target_id": {"pattern": "^[^/\\s]+/[0-9]+$"}}},
+                    "then": {
+                        "properties": {"target_id": {"pattern": f"^[^/{WHITESPACE}]+/[0-9]+$"}}
+                    },
                 },
             ]
         }

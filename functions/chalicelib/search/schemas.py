@@ -6,11 +6,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from chalicelib.core.schema import Output, QueryInput
+from chalicelib.core.schema import WHITESPACE, Output, QueryInput
 from chalicelib.posts.captions import MAX_HASHTAG_LENGTH
 from chalicelib.posts.schemas import PostOut
 from chalicelib.search.domain import MAX_QUERY_LENGTH, HashtagCount, SearchType, checked_query
 from chalicelib.users.schemas import UserSummaryOut
+
+_CC = r"\x00-\x1f\x7f-\x9f"  # Unicode's control characters (Cc), tabs included
 
 
 class SearchQuery(QueryInput):
@@ -24,12 +26,8 @@ class SearchQuery(QueryInput):
         ),
         AfterValidator(checked_query),
         # What checked_query checks, for the document: something besides whitespace, and
-        # no control character (Unicode's Cc: \x00-\x1f and \x7f-\x9f, tabs included).
-        Field(
-            json_schema_extra={
-                "pattern": r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-            }
-        ),
+        # no control character.
+        Field(json_schema_extra={"pattern": f"^[^{_CC}]*[^{WHITESPACE}{_CC}][^{_CC}]*$"}),
     ]
     type: SearchType
 
