@@ -201,3 +201,21 @@ def test_a_web_client_on_a_local_dev_server_passes_the_preflight(local_stack: Ru
         f"{local_stack.api_url}/health", headers={"Origin": "https://elsewhere.example"}, timeout=5
     )
     assert "Access-Control-Allow-Origin" not in elsewhere.headers
+
+
+def test_the_served_openapi_document_is_valid_and_is_the_committed_one(
+    local_stack: RunningStack,
+) -> None:
+    from openapi_spec_validator import validate
+
+    from infrastructure.api_documents import OPENAPI
+
+    served = requests.get(f"{local_stack.api_url}/openapi.json", timeout=10)
+    assert served.status_code == 200, served.text
+    document = served.json()
+    validate(document)  # OpenAPI 3.1, as openapi-spec-validator reads it
+    # The committed document is generated from the app's routes and checked against them
+    # (tests/integration/test_api_documents.py); the stack serves the same one.
+    assert document == json.loads(OPENAPI.read_text())
+    docs_page = requests.get(f"{local_stack.api_url}/docs", timeout=10)
+    assert docs_page.status_code == 200 and "swagger-ui" in docs_page.text.lower()

@@ -30,7 +30,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, Response
@@ -118,7 +118,6 @@ class Contract:
     query: tuple[str, type[schema.QueryInput]] | None
     response: Any  # an Output model (maybe ``ListOf[...]``), or None for 204
     is_list: bool = False
-    documented_errors: tuple[int, ...] = field(default=())
 
     @property
     def status(self) -> int:
@@ -129,6 +128,23 @@ class Contract:
     @property
     def public(self) -> bool:
         return is_public(self.path)
+
+    @property
+    def documented_errors(self) -> tuple[int, ...]:
+        """The error statuses the route may answer: the declared ones, and what its inputs,
+        its token, its path ids, its Idempotency-Key and its rate limit make possible."""
+        statuses = set(self.operation.errors)
+        if self.path_params or self.body or self.query or self.is_list:
+            statuses.add(400)
+        if not self.public:
+            statuses.add(401)
+        if self.path_params:
+            statuses.add(404)
+        if self.operation.idempotent:
+            statuses.update((409, 422))  # a key still in use; a key reused with another body
+        if self.operation.rate_limit:
+            statuses.add(429)
+        return tuple(sorted(statuses))
 
     @property
     def name(self) -> str:
@@ -159,7 +175,7 @@ def contract_of(path: str, method: str, view: Callable[..., Any]) -> Contract:
     is_list = isinstance(response, type) and issubclass(response, schema.ListOf)
     summary = inspect.getdoc(view) or view.__name__.replace("_", " ")
     feature = view.__module__.split(".")[1] if view.__module__.count(".") >= 2 else "api"
-    contract = Contract(
+    return Contract(
         path,
         method,
         view.__name__,
@@ -173,22 +189,6 @@ def contract_of(path: str, method: str, view: Callable[..., Any]) -> Contract:
         response,
         is_list,
     )
-    return Contract(**{**contract.__dict__, "documented_errors": _error_statuses(contract)})
-
-
-def _error_statuses(contract: Contract) -> tuple[int, ...]:
-    statuses = set(contract.operation.errors)
-    if contract.path_params or contract.body or contract.query or contract.is_list:
-        statuses.add(400)
-    if not contract.public:
-        statuses.add(401)
-    if contract.path_params:
-        statuses.add(404)
-    if contract.operation.idempotent:
-        statuses.update((409, 422))  # a key still in use; a key reused with another body
-    if contract.operation.rate_limit:
-        statuses.add(429)
-    return tuple(sorted(statuses))
 
 
 def serve(app: Chalice, path: str, method: str, view: Callable[..., Any]) -> Callable[..., Any]:
