@@ -5,6 +5,7 @@ import boto3
 from chalice import Chalice, Rate
 from chalicelib.api.health import health_api
 from chalicelib.api.middleware import register_middleware
+from chalicelib.auth import handlers as auth_handlers
 from chalicelib.auth.routes import auth_api
 from chalicelib.connections import handlers as websocket
 from chalicelib.core.config import event_source_names
@@ -83,3 +84,6 @@ fanout_worker = app.on_sqs_message(queue=sources.fanout_queue, batch_size=1)(
     feed_handlers.fanout_worker
 )
 sweep_stories = app.schedule(Rate(1, unit=Rate.MINUTES))(story_handlers.sweep_stories)
+sweep_unconfirmed_signups = app.schedule(Rate(1, unit=Rate.HOURS))(
+    auth_handlers.sweep_unconfirmed_signups
+)

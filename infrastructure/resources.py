@@ -142,6 +142,17 @@ STACK = Stack(
         Table(
             family="users",
             hash_key=Attribute("user_id"),
+            indexes=(
+                # Sparse: only accounts waiting for their emailed code carry the keys, so the
+                # clean-up finds those past their grace with one Query.
+                Index(
+                    "unconfirmed_by_deadline",
+                    hash_key=Attribute("unconfirmed"),
+                    range_key=Attribute("confirm_by", "N"),
+                    projection="INCLUDE",
+                    included=("username", "email"),
+                ),
+            ),
             stream="NEW_AND_OLD_IMAGES",
             purpose="profiles and their counters; the stream feeds search indexing",
         ),

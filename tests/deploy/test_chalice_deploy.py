@@ -226,7 +226,7 @@ def test_the_optional_opensearch_domain_is_made_as_described_and_used(stage) -> 
 
 def test_reserved_concurrency_bounds_the_writers(stage) -> None:  # type: ignore[no-untyped-def]
     lam = stage.client("lambda")
-    for function in ("fanout_worker", "sweep_stories"):
+    for function in ("fanout_worker", "sweep_stories", "sweep_unconfirmed_signups"):
         reserved = lam.get_function_concurrency(FunctionName=lambda_function_name(STAGE, function))
         assert reserved["ReservedConcurrentExecutions"] == stage.setting(
             function, "reserved_concurrency"
@@ -422,6 +422,14 @@ def test_the_sweeper_runs_every_minute(stage) -> None:  # type: ignore[no-untype
     assert rule["ScheduleExpression"] == "rate(1 minute)"
     (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert target["Arn"] == function_config(stage, "sweep_stories")["FunctionArn"]
+
+
+def test_the_clean_up_of_unconfirmed_signups_runs_every_hour(stage) -> None:  # type: ignore[no-untyped-def]
+    events = stage.client("events")
+    rule = events.describe_rule(Name=f"{resource_name(STAGE, 'sweep_unconfirmed_signups')}-event")
+    assert rule["ScheduleExpression"] == "rate(1 hour)"
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == function_config(stage, "sweep_unconfirmed_signups")["FunctionArn"]
 
 
 def test_each_function_has_its_own_role_with_only_its_hand_written_policy(stage) -> None:  # type: ignore[no-untyped-def]

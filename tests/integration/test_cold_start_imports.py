@@ -52,6 +52,7 @@ HANDLERS = (
     "stories_stream",
     "fanout_worker",
     "sweep_stories",
+    "sweep_unconfirmed_signups",
 )
 
 

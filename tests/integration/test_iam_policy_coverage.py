@@ -252,10 +252,15 @@ def websocket(app: Chalice, route: str, event_file: str, connection_id: str, **c
 
 
 def test_every_call_each_function_makes_is_in_its_policy(  # type: ignore[no-untyped-def]
-    recorded, chalice_app, client, make_account, make_ready_media
+    recorded, chalice_app, client, make_account, make_ready_media, monkeypatch
 ) -> None:
     plumbing = recorded.plumbing
     author, reader = make_account("author"), make_account("reader")
+    # Avatars, so every function that renders a user presigns its photo's URLs.
+    for account in (author, reader):
+        avatar = {"avatar_media_id": make_ready_media(account, "avatar")}
+        patched = client.http.patch("/users/me", headers=account.auth, body=json.dumps(avatar))
+        assert patched.status_code == 200, patched.body
 
     # Follows, posts (idempotent), likes, comments, the feed, notifications and search.
     post_json(client, f"/users/{author.user_id}/follow", reader, {})
@@ -347,6 +352,38 @@ def test_every_call_each_function_makes_is_in_its_policy(  # type: ignore[no-unt
     get_ok(client, "/blocks", author)
     unblocked = client.http.delete(f"/users/{reader.user_id}/block", headers=author.auth)
     assert unblocked.status_code == 204
+    assert plumbing.wait_until_idle(timeout=60)
+
+    # Sign-ups waiting for their code, as on AWS, with no grace: a username and an email
+    # taken over, a confirmation, one too late, and the clean-up's run.
+    from chalicelib.core.config import reload_settings
+
+    monkeypatch.setenv("SIGNUP_CONFIRMATION", "true")
+    monkeypatch.setenv("SIGNUP_CONFIRMATION_GRACE_SECONDS", "0")
+    reload_settings()
+    names = [f"pending_{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    for username, email in (
+        (names[0], f"{names[0]}@example.com"),
+        (names[0], f"{names[1]}@example.com"),  # takes the username over
+        (names[1], f"{names[1]}-2@example.com"),
+        (names[2], f"{names[1]}-2@example.com"),  # takes the email over
+    ):
+        signup = {"username": username, "email": email, "password": "correct horse battery"}
+        response = client.http.post(
+            "/auth/signup", headers={"Content-Type": "application/json"}, body=json.dumps(signup)
+        )
+        assert response.status_code == 201, response.body
+    for username, status in ((names[0], 200), (names[1], 400)):
+        confirmed = client.http.post(
+            "/auth/confirm",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"username": username, "code": "123456"}),
+        )
+        assert confirmed.status_code == status, confirmed.body
+    assert plumbing.run_schedule("sweep_unconfirmed_signups")["accounts_removed"] >= 2
+    monkeypatch.setenv("SIGNUP_CONFIRMATION", "false")
+    monkeypatch.delenv("SIGNUP_CONFIRMATION_GRACE_SECONDS")
+    reload_settings()
     assert plumbing.wait_until_idle(timeout=60)
 
     from chalicelib.core.config import get_settings

@@ -23,6 +23,10 @@ from chalicelib.core.errors import (
 _WRONG_CREDENTIALS = "wrong username or password"
 
 
+class _NoSuchUser(DomainError):
+    """Cognito has no user of that name (never raised past this module)."""
+
+
 @dataclass(frozen=True)
 class Tokens:
     access_token: str
@@ -115,3 +119,36 @@ def refresh(refresh_token: str) -> Tokens:
 def remove(username: str) -> None:
     """Undo a registration whose profile could not be stored."""
     _call("admin_delete_user", UserPoolId=get_settings().user_pool_id, Username=username)
+
+
+def remove_if_present(username: str) -> None:
+    """Delete the user registered under this name, if there is one (idempotent).
+
+    Only for a name whose reservation the caller holds: then no sign-up can be registering
+    it meanwhile, and whoever Cognito has under it is left over from an account being removed.
+    """
+    try:
+        _call(
+            "admin_delete_user",
+            on_not_authorized=_NoSuchUser("gone already"),
+            UserPoolId=get_settings().user_pool_id,
+            Username=username,
+        )
+    except _NoSuchUser:
+        return
+
+
+def is_confirmed(username: str, user_id: str) -> bool:
+    """Whether Cognito's user of this name is that account (its ``sub``) and confirmed: a
+    confirmation whose second step failed is finished without asking for the code again."""
+    try:
+        found = _call(
+            "admin_get_user",
+            on_not_authorized=_NoSuchUser("no such user"),
+            UserPoolId=get_settings().user_pool_id,
+            Username=username,
+        )
+    except _NoSuchUser:
+        return False
+    attributes = {a["Name"]: a["Value"] for a in found.get("UserAttributes", [])}
+    return attributes.get("sub") == user_id and found.get("UserStatus") == "CONFIRMED"

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     user_pool_client_id: str
     # Cognito emails a code at sign-up when on; the local stack confirms at sign-up instead.
     signup_confirmation: bool = True
+    # How long an unconfirmed sign-up keeps its username and email (Cognito's codes last
+    # 24 h); after it a newer sign-up may take either, and the clean-up removes the account.
+    signup_confirmation_grace_seconds: int = Field(default=24 * 60 * 60, ge=0)
 
     # Signs list cursors so a client cannot forge a position in someone else's list.
     cursor_secret: str = Field(min_length=16)

@@ -164,6 +164,8 @@ def profile_and_relationship(viewer_id: str, user_id: str) -> tuple[User | None,
     profile_read = users.user_reads([user_id])
     found = batch_get([profile_read, *_relationship_reads(viewer_id, user_id)])
     profiles = [users.user_from_raw(raw) for raw in found.get(profile_read.table_name, [])]
+    # An account waiting for its emailed code is no one's to see yet.
+    profiles = [profile for profile in profiles if profile.confirmed]
     return (profiles[0] if profiles else None), _relationship_in(found, viewer_id, user_id)
 
 

@@ -52,6 +52,7 @@ class Media:
     renditions: dict[str, StoredRendition] = field(default_factory=dict)
     post_id: str | None = None  # the post it belongs to, once attached (one post only)
     story_id: str | None = None  # the story it belongs to, once attached
+    avatar_of: str | None = None  # the user whose avatar it is, while it is
 
     @property
     def upload_key(self) -> str:
@@ -79,7 +80,8 @@ def rendition_key(media_id: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class AttachedMedia:
-    """A photo as a post or a story keeps it: enough to render without the media table."""
+    """A photo as a post, a story or a profile (its avatar) keeps it: enough to render
+    without the media table."""
 
     media_id: str
     width: int

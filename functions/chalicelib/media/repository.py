@@ -37,7 +37,7 @@ class RenditionAttribute(MapAttribute[str, object]):
 
 
 class AttachedMediaAttribute(MapAttribute[str, object]):
-    """How posts and stories store the photos they carry (see ``AttachedMedia``)."""
+    """How posts, stories and profiles store the photos they carry (see ``AttachedMedia``)."""
 
     media_id = UnicodeAttribute()
     width = NumberAttribute()
@@ -99,6 +99,8 @@ class MediaItem(Model):
     post_id = UnicodeAttribute(null=True)
     # The story it is attached to; set once, in the transaction that creates the story.
     story_id = UnicodeAttribute(null=True)
+    # The user whose avatar it is; set and cleared in the transaction that changes the avatar.
+    avatar_of = UnicodeAttribute(null=True)
 
 
 def _to_media(item: MediaItem) -> Media:
@@ -125,6 +127,7 @@ def _to_media(item: MediaItem) -> Media:
         renditions=renditions,
         post_id=item.post_id,
         story_id=item.story_id,
+        avatar_of=item.avatar_of,
     )
 
 
@@ -312,3 +315,37 @@ def release_from_post(media_id: str, post_id: str, expires_at: datetime) -> None
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise DependencyUnavailable("could not release the media") from exc
+
+
+def attach_as_avatar(
+    transaction: TransactWrite, media_id: str, owner_id: str, now: datetime
+) -> None:
+    """Add to a profile's transaction: make the media that user's avatar and stop its TTL.
+
+    Same guard as ``attach_to_post``: the owner's ready, unexpired media that is nobody's
+    avatar yet (its purpose, checked before, keeps it out of posts and stories).
+    """
+    unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
+    transaction.update(
+        MediaItem(media_id),
+        actions=[MediaItem.avatar_of.set(owner_id), MediaItem.expires_at.remove()],
+        condition=(MediaItem.owner_id == owner_id)
+        & (MediaItem.status == MediaStatus.READY.value)
+        & MediaItem.avatar_of.does_not_exist()
+        & unexpired,
+    )
+
+
+def release_from_avatar(
+    transaction: TransactWrite, media_id: str, user_id: str, expires_at: datetime
+) -> None:
+    """Add to a profile's transaction: the media is no longer the user's avatar, and expires
+    (TTL) like any unattached upload, as ``release_from_post`` does for a deleted post.
+
+    The condition fails the transaction unless the media is that user's avatar now.
+    """
+    transaction.update(
+        MediaItem(media_id),
+        actions=[MediaItem.avatar_of.remove(), MediaItem.expires_at.set(epoch_seconds(expires_at))],
+        condition=MediaItem.avatar_of == user_id,
+    )

@@ -1,8 +1,10 @@
 """What search makes of table changes (stream records); each consumer is idempotent.
 
-A user is indexed when made and whenever a name changes; a post when made, whenever its
-caption, tags or place change, and removed when deleted. Other changes (counters, privacy,
-likes) leave the index as it is: what a list shows is read fresh at query time.
+A user is indexed once confirmed (at sign-up where no confirmation is asked; an account
+waiting for its emailed code is found by nobody) and whenever a name changes; a post when
+made, whenever its caption, tags or place change, and removed when deleted. Other changes
+(counters, privacy, likes) leave the index as it is: what a list shows is read fresh at
+query time.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ def on_user_record(record: DynamoDBRecord) -> None:
         if old is not None and old.get("user_id"):
             search_index().remove_user(str(old["user_id"]))
         return
+    if not UserDocument.findable(new):
+        return  # waiting for its emailed code: indexed when confirmed
     user = UserDocument.from_image(new)
-    if old is not None and UserDocument.from_image(old) == user:
+    if old is not None and UserDocument.findable(old) and UserDocument.from_image(old) == user:
         return  # a counter or a setting changed, not a name
     search_index().index_user(user)
     logger.debug("user indexed", user_id=user.user_id)

@@ -90,6 +90,12 @@ class UserDocument:
             full_name=str(image.get("full_name") or ""),
         )
 
+    @staticmethod
+    def findable(image: Mapping[str, Any]) -> bool:
+        """Whether a users-table item is an account search may find: not one still waiting
+        for its emailed code (it carries ``confirm_by`` until confirmed)."""
+        return image.get("confirm_by") is None
+
 
 @dataclass(frozen=True)
 class PostDocument:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.media.domain import AttachedMedia
+
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._]{1,30}$")
 MAX_FULL_NAME = 64
 MAX_BIO = 150
@@ -22,13 +24,30 @@ class User:
     username: str
     full_name: str
     bio: str
-    avatar_media_id: str | None
+    avatar: AttachedMedia | None
     is_private: bool
     follower_count: int
     following_count: int
     post_count: int
     created_at: datetime
     is_celebrity: bool = False
+    # Set while the account waits for its emailed code (SIGNUP_CONFIRMATION): until then
+    # nobody sees it, and after this its names may be taken and the account removed.
+    confirm_by: datetime | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm_by is None
+
+
+@dataclass(frozen=True)
+class UnconfirmedAccount:
+    """A sign-up waiting for its emailed code: what confirming or removing it needs."""
+
+    user_id: str
+    username: str
+    email: str
+    confirm_by: datetime
 
 
 @dataclass(frozen=True)
@@ -43,3 +62,13 @@ class Relationship:
     blocked_by_me: bool = False
     # This account blocked the viewer: to them it is as if it did not exist (never rendered).
     blocks_me: bool = False
+
+
+class AvatarChanged(Exception):
+    """An avatar change's transaction found another avatar than the one it replaces: a
+    concurrent request changed it. The service reads the profile again and retries."""
+
+
+class AvatarNotAttachable(Exception):
+    """An avatar change's transaction failed on the new photo: it changed after the service
+    read it (it expired, or another request made it the avatar). The service reads it again."""

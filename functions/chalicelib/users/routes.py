@@ -27,9 +27,10 @@ def get_me() -> schemas.ProfileOut:
 
 
 @users_api.route("/users/me", methods=["PATCH"])
-@operation(errors=(404,))
+@operation(errors=(404, 409))
 def update_me(changes: schemas.UpdateProfileInput) -> schemas.ProfileOut:
-    """Change your name, bio, or privacy; fields you leave out stay as they are."""
+    """Change your name, bio, privacy or avatar; fields you leave out stay as they are. An
+    avatar photo not yours or unknown: 404; uploaded for another purpose or not ready: 409."""
     user = service.update_own_profile(caller(users_api.current_request).user_id, changes)
     return schemas.render_profile(user, domain.Relationship())
 

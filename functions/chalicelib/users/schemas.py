@@ -7,7 +7,8 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from chalicelib.core.schema import Output, PlainText, StrictInput
-from chalicelib.media.schemas import PhotoOut
+from chalicelib.media.schemas import PhotoOut, render_photo
+from chalicelib.media.storage import public_url
 from chalicelib.users.domain import MAX_BIO, MAX_FULL_NAME, Relationship, User
 
 FullName = Annotated[PlainText, StringConstraints(strip_whitespace=True, max_length=MAX_FULL_NAME)]
@@ -18,7 +19,11 @@ class UpdateProfileInput(StrictInput):
     full_name: FullName | None = None
     bio: Bio | None = None
     is_private: bool | None = None
-    avatar_media_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    avatar_media_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="Your own ready photo uploaded with purpose avatar; null removes the "
+        "avatar. The photo it replaces is released (it expires like an unattached upload).",
+    )
 
 
 class UserRefOut(Output):
@@ -26,7 +31,9 @@ class UserRefOut(Output):
 
     user_id: str
     username: str
-    avatar: PhotoOut | None = Field(description="Always null for now: avatars are not built yet.")
+    avatar: PhotoOut | None = Field(
+        description="The user's avatar photo (renditions thumb, small, medium, large), or null."
+    )
 
 
 class UserSummaryOut(UserRefOut):
@@ -51,13 +58,22 @@ class ProfileOut(UserSummaryOut):
     blocked_by_me: bool
 
 
+def render_avatar(user: User) -> PhotoOut | None:
+    """The avatar wherever a user appears, from the profile alone (the photo is kept on it),
+    its renditions' URLs made by ``storage.public_url``."""
+    return render_photo(user.avatar, public_url) if user.avatar is not None else None
+
+
 def render_ref(user: User) -> UserRefOut:
-    return UserRefOut(user_id=user.user_id, username=user.username, avatar=None)
+    return UserRefOut(user_id=user.user_id, username=user.username, avatar=render_avatar(user))
 
 
 def render_summary(user: User) -> UserSummaryOut:
     return UserSummaryOut(
-        user_id=user.user_id, username=user.username, full_name=user.full_name, avatar=None
+        user_id=user.user_id,
+        username=user.username,
+        full_name=user.full_name,
+        avatar=render_avatar(user),
     )
 
 
@@ -66,7 +82,7 @@ def render_profile(user: User, relationship: Relationship) -> ProfileOut:
         user_id=user.user_id,
         username=user.username,
         full_name=user.full_name,
-        avatar=None,
+        avatar=render_avatar(user),
         bio=user.bio,
         is_private=user.is_private,
         follower_count=user.follower_count,

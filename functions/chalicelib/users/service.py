@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from chalicelib.core.errors import NotFound
+from typing import Any
+
+from chalicelib.core.clock import utc_now
+from chalicelib.core.errors import AlreadyExists, DependencyUnavailable, NotFound
+from chalicelib.core.observability import logger
 from chalicelib.follows import repository as follows
+from chalicelib.media import repository as media
+from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
 from chalicelib.users import repository as users
-from chalicelib.users.domain import Relationship, User, normalise_username
+from chalicelib.users.domain import (
+    AvatarChanged,
+    AvatarNotAttachable,
+    Relationship,
+    User,
+    normalise_username,
+)
 from chalicelib.users.schemas import UpdateProfileInput
+
+# Reads of an avatar that keeps changing under us (concurrent requests) before giving up.
+_SETTLE_ATTEMPTS = 3
 
 
 def profile(viewer_id: str, user_id: str) -> tuple[User, Relationship]:
@@ -34,14 +49,65 @@ def profile_by_username(viewer_id: str, username: str) -> tuple[User, Relationsh
 
 
 def update_own_profile(user_id: str, changes: UpdateProfileInput) -> User:
+    """Change the given fields; all of them, or none, in one write.
+
+    ``avatar_media_id`` names the caller's own ready photo uploaded with purpose ``avatar``
+    (someone else's or unknown: 404; another purpose, not ready or failed: 409), or is null
+    to remove the avatar; the photo it replaces is released to expire.
+    """
     fields = changes.model_dump(exclude_unset=True)
-    if fields.get("avatar_media_id") is not None:
-        # Avatars must be the caller's own ready media; until uploads exist there is none.
-        raise NotFound("no ready media with that id belongs to you")
     if "full_name" in fields and fields["full_name"] is None:
         fields["full_name"] = ""
     if "bio" in fields and fields["bio"] is None:
         fields["bio"] = ""
     if "is_private" in fields and fields["is_private"] is None:
         del fields["is_private"]
-    return users.update_profile(user_id, fields)
+    if "avatar_media_id" not in fields:
+        return users.update_profile(user_id, fields)
+    return _change_avatar(user_id, fields.pop("avatar_media_id"), fields)
+
+
+def _change_avatar(user_id: str, media_id: str | None, fields: dict[str, Any]) -> User:
+    for _ in range(_SETTLE_ATTEMPTS):
+        current = users.get_user(user_id, consistent=True)
+        previous = current.avatar.media_id if current.avatar is not None else None
+        if media_id == previous:
+            return users.update_profile(user_id, fields)
+        now = utc_now()
+        photo = None
+        if media_id is not None:
+            found = media.get_many([media_id], now).get(media_id)
+            _check_avatar(user_id, media_id, found)
+            assert found is not None
+            photo = attached(found)
+        try:
+            user = users.change_avatar(user_id, fields, photo, previous, now)
+        except AvatarChanged:
+            continue  # another request changed the avatar meanwhile: read it again
+        except AvatarNotAttachable as exc:
+            # The photo changed since it was read (it expired, or another request made it
+            # the avatar): read it again to say what.
+            assert media_id is not None
+            _check_avatar(user_id, media_id, media.get_many([media_id], utc_now()).get(media_id))
+            raise AlreadyExists("the photo changed while the avatar was set; retry") from exc
+        logger.info("avatar changed", user_id=user_id, replaced=previous is not None)
+        return user
+    raise DependencyUnavailable("the avatar keeps changing; retry shortly")
+
+
+def _check_avatar(owner_id: str, media_id: str, found: Media | None) -> None:
+    # Someone else's photo is as unknown as one that does not exist: media ids leak nothing.
+    if found is None or found.owner_id != owner_id:
+        raise NotFound(f"no media with id {media_id!r} is yours")
+    if found.purpose is not Purpose.AVATAR:
+        # 409, as for media not ready: the request is well formed; the media's state refuses it.
+        raise AlreadyExists(
+            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
+            "purpose 'avatar'"
+        )
+    if found.avatar_of is not None:
+        raise AlreadyExists(f"media {media_id!r} is already an avatar")
+    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
+        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
+    if found.status is MediaStatus.FAILED:
+        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
