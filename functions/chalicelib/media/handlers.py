@@ -2,6 +2,7 @@
 prefix only, so the renditions it writes elsewhere never trigger it again."""
 
 from datetime import timedelta
+from typing import Any
 
 from chalice.app import S3Event
 
@@ -14,5 +15,6 @@ service = lazy_module("chalicelib.media.service")
 def process_upload(event: S3Event) -> None:
     size = int(event.to_dict()["Records"][0]["s3"]["object"].get("size", 0))
     # The upload's lease ends when Lambda ends this invocation (see service.process_upload).
-    remaining = timedelta(milliseconds=event.context.get_remaining_time_in_millis())
+    context: Any = event.context  # Lambda's context object (Chalice types it loosely)
+    remaining = timedelta(milliseconds=context.get_remaining_time_in_millis())
     service.process_upload(event.bucket, event.key, size, utc_now() + remaining)

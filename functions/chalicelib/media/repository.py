@@ -313,7 +313,7 @@ def attach_to_story(
     """Add to a story's transaction: mark the media as that story's and stop its TTL.
 
     Same guard as ``attach_to_post``: the owner's ready, unexpired media that no post and
-    no story has yet. The story's clean-up deletes it (``delete_media``) after retention.
+    no story has yet. The story's clean-up releases it (``release``) after retention.
     """
     unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
     transaction.update(
@@ -327,28 +327,24 @@ def attach_to_story(
     )
 
 
-def delete_media(media_id: str) -> None:
-    """Forget a media item (its objects are deleted by the caller); idempotent."""
+def release_in(transaction: TransactWrite, media_id: str, owner_id: str) -> None:
+    """Add to the transaction that ends what showed the media (a post's deletion, say):
+    delete the owner's media item; the media stream's REMOVE record then deletes its objects.
+    An item already gone is no obstacle; another owner's fails the transaction."""
+    transaction.delete(
+        MediaItem(media_id),
+        condition=MediaItem.media_id.does_not_exist() | (MediaItem.owner_id == owner_id),
+    )
+
+
+def release(media_id: str, owner_id: str) -> bool:
+    """Delete the media item of ``owner_id``'s that nothing shows any more; False when there
+    was none (already released, or another owner's). The media stream's REMOVE record then
+    deletes its objects (``media/consumers.py``)."""
     try:
-        MediaItem(media_id).delete()
+        MediaItem(media_id).delete(condition=MediaItem.owner_id == owner_id)
+        return True
     except DeleteError as exc:
-        raise DependencyUnavailable("could not delete the media") from exc
-
-
-def release_from_post(media_id: str, post_id: str, expires_at: datetime) -> None:
-    """After a post is deleted: let its media expire (TTL) like any unattached upload.
-
-    Best effort and idempotent: media that another process already released, or that
-    belongs to no post of that id, is left alone.
-    """
-    try:
-        MediaItem(media_id).update(
-            actions=[
-                MediaItem.post_id.remove(),
-                MediaItem.expires_at.set(epoch_seconds(expires_at)),
-            ],
-            condition=MediaItem.post_id == post_id,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise DependencyUnavailable("could not release the media") from exc
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise DependencyUnavailable("could not release the media") from exc
