@@ -93,6 +93,7 @@ def test_deleting_a_post_removes_its_five_objects_within_30_seconds(
 
     wait_until(lambda: media_objects(local_stack, media_id) == [], timeout=30, every=0.2)
     gone_after = time.monotonic() - deleted_at
-    assert all(requests.get(url, timeout=10).status_code == 404 for url in renditions)
+    # 404 here; AWS answers 403, as the URLs' signer may not list the bucket.
+    assert all(requests.get(url, timeout=10).status_code in (403, 404) for url in renditions)
     assert local_stack.call("GET", f"/media/{media_id}", author).status_code == 404
     print(f"five objects gone {gone_after:.1f} s after the delete")
