@@ -49,7 +49,7 @@ define install
 	@rm -f $(VENV)/.installed-$(1)-* && touch $@
 endef
 
-.PHONY: help run test unit integration e2e openapi fuzz lint format bench layer deploy destroy venv clean
+.PHONY: help run test unit integration e2e openapi fuzz lint format bench layer deploy destroy reconcile venv clean
 
 help: ## list the verbs (the default target)
 	@awk -F ':.*## ' '/^[A-Za-z][A-Za-z0-9_-]*:.*## / { printf "  %-12s %s\n", $$1, $$2 }' \
@@ -125,6 +125,12 @@ deploy: $(RUN_STAMP) ## deploy a stage to AWS (STAGE=name [OPENSEARCH=1])
 destroy: $(RUN_STAMP) ## delete a stage and all its data (STAGE=name; asks first unless YES=1)
 	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=<name> [YES=1]" >&2; exit 2; }
 	$(PY) -m infrastructure.deploy destroy --stage $(STAGE) $(if $(YES),--yes)
+
+# docs/deploy.md (and how to point it at the local stack). Reads the stage with your
+# credentials; deletes only with DELETE=1.
+reconcile: $(RUN_STAMP) ## media objects no media owns (STAGE=name; DELETE=1 deletes them)
+	@test -n "$(STAGE)" || { echo "usage: make reconcile STAGE=<name> [DELETE=1]" >&2; exit 2; }
+	$(PY) -m infrastructure.reconcile --stage $(STAGE) $(if $(DELETE),--delete)
 
 venv: $(BENCH_STAMP) $(LINT_STAMP) ## .venv with every set (run, test, bench, lint), for an editor
 

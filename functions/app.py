@@ -80,6 +80,9 @@ comments_stream = app.on_dynamodb_record(sources.comments_stream_arn, **streams.
 stories_stream = app.on_dynamodb_record(sources.stories_stream_arn, **streams.BATCH)(
     streams.stories_stream
 )
+media_stream = app.on_dynamodb_record(sources.media_stream_arn, **streams.BATCH)(
+    streams.media_stream
+)
 fanout_worker = app.on_sqs_message(queue=sources.fanout_queue, batch_size=1)(
     feed_handlers.fanout_worker
 )

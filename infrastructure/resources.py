@@ -297,8 +297,11 @@ STACK = Stack(
         Table(
             family="media",
             hash_key=Attribute("media_id"),
+            # A removed item's REMOVE record deletes its objects from the bucket.
+            stream="NEW_AND_OLD_IMAGES",
             ttl_attribute="expires_at",
-            purpose="uploads and their renditions; unattached ones expire after 2 h",
+            purpose="uploads and their renditions; unattached ones expire after 2 h; the "
+            "stream deletes the objects of media that is gone",
         ),
         Table(
             family="stories",

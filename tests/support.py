@@ -178,6 +178,79 @@ class DynamoDBCallCounter:
         return self.calls.count(operation)
 
 
+class AwsFaults:
+    """Makes chosen AWS calls of the app fail as AWS fails them.
+
+    A botocore ``before-call`` hook on every client the app reaches DynamoDB and S3 through
+    answers a matching call with an error response instead of sending it (botocore's own
+    retries are inside the call it skips, so each fault is one failed call the app sees).
+    ``fail("UpdateItem", matching=media_id, times=2)`` fails the next two UpdateItem calls
+    whose request (URL or body) names ``media_id``; ``only_if`` (more text the request must
+    hold) narrows further.
+    """
+
+    def __init__(self) -> None:
+        from chalicelib.core.clients import aws_client
+
+        self.clients = [*dynamodb_clients(), aws_client("s3")]
+        self.failed: list[str] = []
+        self._faults: list[dict[str, Any]] = []
+
+    def __enter__(self) -> AwsFaults:
+        for client in self.clients:
+            client.meta.events.register("before-call", self._answer)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for client in self.clients:
+            client.meta.events.unregister("before-call", self._answer)
+
+    def fail(
+        self,
+        operation: str,
+        *,
+        matching: str,
+        times: int = 1,
+        only_if: str | tuple[str, ...] = (),
+        code: str = "",
+        status: int = 0,
+    ) -> None:
+        """Fail ``times`` calls of ``operation`` naming ``matching`` (and ``only_if``): by
+        default as a throttled DynamoDB write or an S3 slow-down would."""
+        s3 = operation in ("GetObject", "PutObject", "DeleteObject", "DeleteObjects")
+        self._faults.append(
+            {
+                "operation": operation,
+                "matching": (matching, *([only_if] if isinstance(only_if, str) else only_if)),
+                "left": times,
+                "code": code or ("SlowDown" if s3 else "ProvisionedThroughputExceededException"),
+                "status": status or (503 if s3 else 400),
+            }
+        )
+
+    def _answer(self, model, params, **kwargs):  # type: ignore[no-untyped-def]
+        from types import SimpleNamespace
+
+        body = params.get("body")
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="ignore")
+        text = f"{params.get('url', '')} {body if isinstance(body, str) else ''}"
+        for fault in self._faults:
+            if fault["left"] == 0 or fault["operation"] != model.name:
+                continue
+            if not all(part in text for part in fault["matching"]):
+                continue
+            fault["left"] -= 1
+            self.failed.append(model.name)
+            error = {
+                "Error": {"Code": fault["code"], "Message": "injected by the test"},
+                "ResponseMetadata": {"HTTPStatusCode": fault["status"]},
+            }
+            http = SimpleNamespace(status_code=fault["status"], headers={}, text="", content=b"")
+            return http, error
+        return None
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims a size its few bytes of data could never fill."""
 

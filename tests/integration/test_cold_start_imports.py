@@ -50,6 +50,7 @@ HANDLERS = (
     "likes_stream",
     "comments_stream",
     "stories_stream",
+    "media_stream",
     "fanout_worker",
     "sweep_stories",
     "sweep_unconfirmed_signups",

@@ -164,6 +164,11 @@ def required(call: Call) -> list[tuple[str, str]]:
             ]
         return [(f"dynamodb:{operation}", table_arn(params["TableName"], params.get("IndexName")))]
     if call.service == "s3":
+        if operation == "DeleteObjects":  # authorised as DeleteObject on each key
+            return [
+                ("s3:DeleteObject", f"arn:aws:s3:::{params['Bucket']}/{item['Key']}")
+                for item in params["Delete"]["Objects"]
+            ]
         action = {"HeadObject": "GetObject"}.get(operation, operation)
         return [(f"s3:{action}", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
     if call.service == "sqs":

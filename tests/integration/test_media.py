@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -113,8 +114,11 @@ def test_a_redelivered_event_does_the_work_once(chalice_app, client: Client, mak
     upload = create_upload(client, owner, size_bytes=len(data)).json_body
     post_file(upload, data)
     key = upload["upload"]["fields"]["key"]
-    assert service.process_upload(settings().media_bucket, key, len(data)) is MediaStatus.READY
-    assert service.process_upload(settings().media_bucket, key, len(data)) is None
+    ends = datetime.now(UTC) + timedelta(minutes=1)
+    assert (
+        service.process_upload(settings().media_bucket, key, len(data), ends) is MediaStatus.READY
+    )
+    assert service.process_upload(settings().media_bucket, key, len(data), ends) is None
 
 
 @pytest.mark.parametrize(

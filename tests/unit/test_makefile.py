@@ -77,3 +77,27 @@ def test_the_run_set_installs_no_test_lint_or_benchmark_tool() -> None:
     assert {"pytest", "schemathesis"} <= requirement_names(ROOT / "requirements-test.txt")
     assert {"ruff", "mypy"} <= requirement_names(ROOT / "requirements-lint.txt")
     assert {"pyvips", "pyvips-binary"} <= requirement_names(ROOT / "requirements-bench.txt")
+
+
+def test_make_reconcile_runs_for_the_stage_and_deletes_only_with_delete(tmp_path: Path) -> None:
+    if MAKE is None:
+        pytest.skip("make is not installed")
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
+
+    def command(*arguments: str) -> str:
+        """The command ``make -n reconcile`` would run (its last line; nothing runs)."""
+        shown = subprocess.run(  # noqa: S603 - make from PATH, fixed arguments
+            [MAKE, "-n", "--no-print-directory", f"VENV={tmp_path}", "reconcile", *arguments],
+            cwd=ROOT, env=environment, capture_output=True, text=True, check=True, timeout=60,
+        ).stdout  # fmt: skip
+        return shown.strip().splitlines()[-1]
+
+    assert command("STAGE=prod").endswith("-m infrastructure.reconcile --stage prod")
+    assert command("STAGE=prod", "DELETE=1").endswith(
+        "-m infrastructure.reconcile --stage prod --delete"
+    )
+    assert not (tmp_path / "bin").exists(), "a dry run installs nothing"

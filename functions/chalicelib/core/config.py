@@ -29,6 +29,7 @@ class EventSources(NamedTuple):
     likes_stream_arn: str
     comments_stream_arn: str
     stories_stream_arn: str
+    media_stream_arn: str
     fanout_queue: str
 
 

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     comments_stream_arn: str
 
     media_bucket: str
+    # Its REMOVE records delete the objects of media whose item is gone (chalicelib/media).
+    media_stream_arn: str
     # Renditions are served from here when set (a CloudFront distribution in front of the
     # bucket); otherwise clients get presigned S3 GET URLs.
     media_cdn_base_url: str | None = None

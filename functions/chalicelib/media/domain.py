@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,13 @@ from enum import StrEnum
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOADS_PREFIX = "uploads/"
 RENDITIONS_PREFIX = "renditions/"
+# What the resize function makes of every upload (``imaging.RENDITIONS`` sizes them), each
+# under ``renditions/<media_id>/<name>.jpg``.
+RENDITION_NAMES = ("thumb", "small", "medium", "large")
+# Lambda invokes the resize function once per S3 event and retries a failed invocation twice
+# (``infrastructure/deploy.py`` UPLOAD_MAX_RETRIES): the third attempt is the last.
+MAX_PROCESSING_ATTEMPTS = 3
+NOT_PROCESSED = "the upload could not be processed; upload it again"
 
 
 class Purpose(StrEnum):
@@ -76,6 +84,40 @@ def parse_upload_key(key: str) -> tuple[str, str] | None:
 
 def rendition_key(media_id: str, name: str) -> str:
     return f"{RENDITIONS_PREFIX}{media_id}/{name}.jpg"
+
+
+def object_keys(owner_id: str, media_id: str, renditions: Iterable[str] = ()) -> list[str]:
+    """Every key a media's objects can have: the original and each rendition the resize
+    function makes, whether or not it got as far as writing them, plus ``renditions`` (keys
+    the item recorded, should the names ever change)."""
+    made = [rendition_key(media_id, name) for name in RENDITION_NAMES]
+    return list(dict.fromkeys([upload_key(owner_id, media_id), *made, *renditions]))
+
+
+def media_id_of_key(key: str) -> str | None:
+    """The media an object of the bucket belongs to, or None for a key outside the layout."""
+    upload = parse_upload_key(key)
+    if upload is not None:
+        return upload[1]
+    if key.startswith(RENDITIONS_PREFIX):
+        media_id, _, name = key[len(RENDITIONS_PREFIX) :].partition("/")
+        if media_id and name:
+            return media_id
+    return None
+
+
+def processing_abandoned(
+    status: MediaStatus, lease_until: int | None, attempts: int, now_epoch: int
+) -> bool:
+    """True for an upload no invocation is processing and none ever will: its last attempt's
+    lease ran out without a result (that invocation timed out, or could not record its
+    failure). A lease ends with its invocation, so this reads as failed at once."""
+    return (
+        status is MediaStatus.PROCESSING
+        and attempts >= MAX_PROCESSING_ATTEMPTS
+        and lease_until is not None
+        and lease_until < now_epoch
+    )
 
 
 @dataclass(frozen=True)

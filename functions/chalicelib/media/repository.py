@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -26,7 +27,16 @@ from chalicelib.core.dynamodb import BaseMeta, FromSettings, transact
 from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.limits import service as limits
 from chalicelib.limits.domain import Action
-from chalicelib.media.domain import AttachedMedia, Media, MediaStatus, Purpose, StoredRendition
+from chalicelib.media.domain import (
+    MAX_PROCESSING_ATTEMPTS,
+    NOT_PROCESSED,
+    AttachedMedia,
+    Media,
+    MediaStatus,
+    Purpose,
+    StoredRendition,
+    processing_abandoned,
+)
 
 
 class RenditionAttribute(MapAttribute[str, object]):
@@ -91,8 +101,10 @@ class MediaItem(Model):
     width = NumberAttribute(null=True)
     height = NumberAttribute(null=True)
     renditions = MapAttribute[str, RenditionAttribute](null=True)
-    # The resize function's lease: another delivery of the same event may take over after it.
+    # The resize function's lease (epoch seconds): the end of the invocation holding it.
     lease_until = NumberAttribute(null=True)
+    # How many invocations of the resize function have taken the lease: the last may fail it.
+    attempts = NumberAttribute(null=True)
     # DynamoDB TTL: unattached media goes away (late; reads check it themselves).
     expires_at = NumberAttribute(null=True)
     # The post it is attached to; set once, in the transaction that creates the post.
@@ -103,7 +115,11 @@ class MediaItem(Model):
     avatar_of = UnicodeAttribute(null=True)
 
 
-def _to_media(item: MediaItem) -> Media:
+def _to_media(item: MediaItem, now: datetime) -> Media:
+    status, reason = MediaStatus(item.status), item.reason
+    lease_until = int(item.lease_until) if item.lease_until is not None else None
+    if processing_abandoned(status, lease_until, int(item.attempts or 0), epoch_seconds(now)):
+        status, reason = MediaStatus.FAILED, NOT_PROCESSED
     renditions = {
         name: StoredRendition(
             key=value["key"],
@@ -119,9 +135,9 @@ def _to_media(item: MediaItem) -> Media:
         purpose=Purpose(item.purpose),
         declared_type=item.declared_type,
         declared_size=int(item.declared_size),
-        status=MediaStatus(item.status),
+        status=status,
         created_at=item.created_at,
-        reason=item.reason,
+        reason=reason,
         width=int(item.width) if item.width is not None else None,
         height=int(item.height) if item.height is not None else None,
         renditions=renditions,
@@ -165,34 +181,58 @@ def get_media(media_id: str, now: datetime) -> Media:
         raise NotFound("no media with that id") from exc
     except GetError as exc:
         raise DependencyUnavailable("could not read the media; retry shortly") from exc
-    if item.expires_at is not None and item.expires_at <= epoch_seconds(now):
+    if _expired(item, now):
         raise NotFound("no media with that id")
-    return _to_media(item)
+    return _to_media(item, now)
 
 
-def claim_for_processing(media_id: str, now: datetime, lease_seconds: int) -> bool:
-    """Take the processing lease: True for the one delivery that should do the work.
+def claim_for_processing(media_id: str, now: datetime, lease_until: datetime) -> int | None:
+    """Take the processing lease until ``lease_until``; returns which attempt this is (1 for
+    the first), or None when this delivery should do nothing.
 
     A pending upload is claimed; so is one whose previous lease ran out (that invocation
-    died). Ready, failed and freshly leased uploads are left alone: the event was redelivered.
+    ended without a result), unless that was the last attempt. Ready, failed and leased
+    uploads are left alone: the event was delivered twice, or its work is in hand.
     """
     now_epoch = epoch_seconds(now)
     claimable = (MediaItem.status == MediaStatus.PENDING.value) | (
         (MediaItem.status == MediaStatus.PROCESSING.value) & (MediaItem.lease_until < now_epoch)
     )
+    attempts_left = MediaItem.attempts.does_not_exist() | (
+        MediaItem.attempts < MAX_PROCESSING_ATTEMPTS
+    )
+    item = MediaItem(media_id)
+    try:
+        item.update(
+            actions=[
+                MediaItem.status.set(MediaStatus.PROCESSING.value),
+                MediaItem.lease_until.set(math.ceil(lease_until.timestamp())),
+                MediaItem.attempts.add(1),
+            ],
+            condition=MediaItem.media_id.exists() & claimable & attempts_left,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise DependencyUnavailable("could not claim the upload") from exc
+    return int(item.attempts)
+
+
+def release_lease(media_id: str, lease_until: datetime) -> None:
+    """Give back a lease taken until ``lease_until`` (and only that one): the upload is
+    pending again, for the next attempt to claim at once."""
     try:
         MediaItem(media_id).update(
             actions=[
-                MediaItem.status.set(MediaStatus.PROCESSING.value),
-                MediaItem.lease_until.set(now_epoch + lease_seconds),
+                MediaItem.status.set(MediaStatus.PENDING.value),
+                MediaItem.lease_until.remove(),
             ],
-            condition=MediaItem.media_id.exists() & claimable,
+            condition=(MediaItem.status == MediaStatus.PROCESSING.value)
+            & (MediaItem.lease_until == math.ceil(lease_until.timestamp())),
         )
-        return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise DependencyUnavailable("could not claim the upload") from exc
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise DependencyUnavailable("could not give back the upload's lease") from exc
 
 
 def mark_ready(
@@ -248,7 +288,7 @@ def get_many(media_ids: Iterable[str], now: datetime) -> dict[str, Media]:
         items = list(MediaItem.batch_get(keys, consistent_read=True))
     except PynamoDBException as exc:
         raise DependencyUnavailable("could not read the media; retry shortly") from exc
-    return {item.media_id: _to_media(item) for item in items if not _expired(item, now)}
+    return {item.media_id: _to_media(item, now) for item in items if not _expired(item, now)}
 
 
 def attach_to_post(
@@ -276,7 +316,7 @@ def attach_to_story(
     """Add to a story's transaction: mark the media as that story's and stop its TTL.
 
     Same guard as ``attach_to_post``: the owner's ready, unexpired media that no post and
-    no story has yet. The story's clean-up deletes it (``delete_media``) after retention.
+    no story has yet. The story's clean-up releases it (``release``) after retention.
     """
     unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
     transaction.update(
@@ -290,31 +330,27 @@ def attach_to_story(
     )
 
 
-def delete_media(media_id: str) -> None:
-    """Forget a media item (its objects are deleted by the caller); idempotent."""
+def release_in(transaction: TransactWrite, media_id: str, owner_id: str) -> None:
+    """Add to the transaction that ends what showed the media (a post's deletion, say):
+    delete the owner's media item; the media stream's REMOVE record then deletes its objects.
+    An item already gone is no obstacle; another owner's fails the transaction."""
+    transaction.delete(
+        MediaItem(media_id),
+        condition=MediaItem.media_id.does_not_exist() | (MediaItem.owner_id == owner_id),
+    )
+
+
+def release(media_id: str, owner_id: str) -> bool:
+    """Delete the media item of ``owner_id``'s that nothing shows any more; False when there
+    was none (already released, or another owner's). The media stream's REMOVE record then
+    deletes its objects (``media/consumers.py``)."""
     try:
-        MediaItem(media_id).delete()
+        MediaItem(media_id).delete(condition=MediaItem.owner_id == owner_id)
+        return True
     except DeleteError as exc:
-        raise DependencyUnavailable("could not delete the media") from exc
-
-
-def release_from_post(media_id: str, post_id: str, expires_at: datetime) -> None:
-    """After a post is deleted: let its media expire (TTL) like any unattached upload.
-
-    Best effort and idempotent: media that another process already released, or that
-    belongs to no post of that id, is left alone.
-    """
-    try:
-        MediaItem(media_id).update(
-            actions=[
-                MediaItem.post_id.remove(),
-                MediaItem.expires_at.set(epoch_seconds(expires_at)),
-            ],
-            condition=MediaItem.post_id == post_id,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise DependencyUnavailable("could not release the media") from exc
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise DependencyUnavailable("could not release the media") from exc
 
 
 def attach_as_avatar(
@@ -336,16 +372,10 @@ def attach_as_avatar(
     )
 
 
-def release_from_avatar(
-    transaction: TransactWrite, media_id: str, user_id: str, expires_at: datetime
-) -> None:
-    """Add to a profile's transaction: the media is no longer the user's avatar, and expires
-    (TTL) like any unattached upload, as ``release_from_post`` does for a deleted post.
-
-    The condition fails the transaction unless the media is that user's avatar now.
+def release_from_avatar(transaction: TransactWrite, media_id: str, user_id: str) -> None:
+    """Add to a profile's transaction: the media is no longer the user's avatar, and goes, as
+    a deleted post's photos do (``release_in``): its item is deleted, and the media stream's
+    REMOVE record then deletes its objects. The condition fails the transaction unless the
+    media is that user's avatar now.
     """
-    transaction.update(
-        MediaItem(media_id),
-        actions=[MediaItem.avatar_of.remove(), MediaItem.expires_at.set(epoch_seconds(expires_at))],
-        condition=MediaItem.avatar_of == user_id,
-    )
+    transaction.delete(MediaItem(media_id), condition=MediaItem.avatar_of == user_id)

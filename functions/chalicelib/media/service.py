@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.media import repository, storage
 from chalicelib.media.domain import (
+    MAX_PROCESSING_ATTEMPTS,
     MAX_UPLOAD_BYTES,
+    NOT_PROCESSED,
     Media,
     MediaStatus,
     StoredRendition,
@@ -20,9 +22,6 @@ from chalicelib.media.domain import (
 )
 from chalicelib.media.schemas import CreateUploadInput, MediaOut, render_media
 from chalicelib.media.storage import PresignedUpload
-
-# Longer than the resize function's timeout: a lease only runs out when its invocation died.
-PROCESSING_LEASE_SECONDS = 120
 
 
 def create_upload(owner_id: str, request: CreateUploadInput) -> tuple[Media, PresignedUpload]:
@@ -53,10 +52,34 @@ def get_own_media(viewer_id: str, media_id: str) -> MediaOut:
     return render_media(media, storage.public_url)
 
 
-def process_upload(bucket: str, key: str, size: int) -> MediaStatus | None:
+def process_upload(
+    bucket: str, key: str, size: int, invocation_ends: datetime
+) -> MediaStatus | None:
     """Make the renditions of an uploaded original, once, whatever the event's deliveries.
 
-    Returns the status it left the media in, or None when there was nothing to do.
+    Returns the status it left the media in, or None when there was nothing to do. Raises
+    when this attempt failed, so that Lambda retries the event, having left the upload for
+    the retry to take.
+
+    How an attempt holds the upload, and how the last one ends it:
+
+    - The lease (``claim_for_processing``) lasts until ``invocation_ends``, when Lambda ends
+      this invocation (the handler reads it from the context's remaining time): no lease
+      outlives the invocation that took it, whether it returns, raises, times out or dies.
+      A fixed lease longer than the function's timeout would outlive it, and Lambda's retry,
+      a minute later, would find it held and give up on the upload.
+    - An attempt that fails gives its lease back on the way out (``release_lease``), and
+      raises; when even that write fails, the lease runs out with the invocation, before the
+      retry comes.
+    - Lambda tells a function nothing of which try an invocation is, so the item counts them:
+      each claim adds one to ``attempts``. An attempt that fails as the
+      ``MAX_PROCESSING_ATTEMPTS``-th (the first invocation and Lambda's two retries) marks
+      the media failed instead, with a reason. One that cannot (it timed out, or DynamoDB
+      refused that write too) leaves a lease that runs out after the last attempt, which
+      reads as failed (``domain.processing_abandoned``): the media is never pending for
+      ever. Counting on the item, rather than handling the on-failure destination, needs no
+      other function and holds however the last invocation ended; the destination
+      (``upload-failures``) stays the operators' record of what failed.
     """
     owner_and_id = parse_upload_key(key)
     if owner_and_id is None:
@@ -74,10 +97,19 @@ def process_upload(bucket: str, key: str, size: int) -> MediaStatus | None:
         logger.warning("deleted an upload under another owner's key", key=key)
         storage.delete_object(bucket, key)
         return None
-    if not repository.claim_for_processing(media_id, utc_now(), PROCESSING_LEASE_SECONDS):
+    attempt = repository.claim_for_processing(media_id, utc_now(), invocation_ends)
+    if attempt is None:
         logger.info("upload already handled", media_id=media_id)
         return None
+    try:
+        return _make_renditions(bucket, key, size, media)
+    except Exception as error:
+        _after_failed_attempt(media_id, attempt, invocation_ends, error)
+        raise
 
+
+def _make_renditions(bucket: str, key: str, size: int, media: Media) -> MediaStatus:
+    media_id = media.media_id
     limit = min(media.declared_size, MAX_UPLOAD_BYTES)
     if size > limit:
         return _fail(
@@ -105,6 +137,30 @@ def process_upload(bucket: str, key: str, size: int) -> MediaStatus | None:
     logger.info("upload ready", media_id=media_id, width=image.width, height=image.height)
     metrics.add_metric(name="UploadsReady", unit="Count", value=1)
     return MediaStatus.READY
+
+
+def _after_failed_attempt(
+    media_id: str, attempt: int, lease_until: datetime, error: Exception
+) -> None:
+    """Leave the upload to the next attempt, or, after the last, failed. Never raises over
+    ``error``: if this cannot be recorded, the lease still ends with the invocation."""
+    last = attempt >= MAX_PROCESSING_ATTEMPTS
+    try:
+        if last:
+            repository.mark_failed(media_id, NOT_PROCESSED)
+        else:
+            repository.release_lease(media_id, lease_until)
+    except DependencyUnavailable:
+        logger.warning("could not record the failed attempt", media_id=media_id, attempt=attempt)
+    logger.warning(
+        "upload attempt failed",
+        media_id=media_id,
+        attempt=attempt,
+        last=last,
+        error=f"{type(error).__name__}: {error}",
+    )
+    if last:
+        metrics.add_metric(name="UploadsNotProcessed", unit="Count", value=1)
 
 
 def _fail(bucket: str, key: str, media_id: str, reason: str) -> MediaStatus:

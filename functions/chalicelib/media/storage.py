@@ -5,6 +5,7 @@ Every S3 error becomes a domain error here; nothing above this module sees botoc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,26 @@ def delete_object(bucket: str, key: str) -> None:
         aws_client("s3").delete_object(Bucket=bucket, Key=key)
     except (BotoCoreError, ClientError) as exc:
         raise DependencyUnavailable("could not delete an upload") from exc
+
+
+def delete_objects(bucket: str, keys: Sequence[str]) -> None:
+    """Delete these objects (up to 1,000) in one request; keys that do not exist are fine.
+
+    S3 answers a multi-object delete with 200 and lists the keys it could not delete, so
+    those are an error here too.
+    """
+    if not keys:
+        return
+    try:
+        response = aws_client("s3").delete_objects(
+            Bucket=bucket,
+            Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise DependencyUnavailable("could not delete a media's objects") from exc
+    if response.get("Errors"):
+        failed = ", ".join(f"{e.get('Key')} ({e.get('Code')})" for e in response["Errors"])
+        raise DependencyUnavailable(f"could not delete {failed}")
 
 
 def public_url(key: str) -> str:

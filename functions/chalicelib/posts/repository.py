@@ -202,8 +202,10 @@ def post_exists(post_id: str) -> bool:
         raise DependencyUnavailable("could not read the post; retry shortly") from exc
 
 
-def delete_post(post_id: str, author_id: str) -> bool:
-    """Delete the post and uncount it on its author; False when it was already gone.
+def delete_post(post_id: str, author_id: str, media_ids: Sequence[str]) -> bool:
+    """Delete the post, uncount it on its author and release its photos (their media items,
+    whose REMOVE records delete their objects), all or nothing; False when it was already
+    gone. As ``create_post`` attaches them in its transaction, this lets go in its own.
 
     The stream's REMOVE record takes it out of feeds, hashtag pages and search.
     """
@@ -214,12 +216,14 @@ def delete_post(post_id: str, author_id: str) -> bool:
             condition=PostItem.post_id.exists() & (PostItem.author_id == author_id),
         )
         users.add_count_changes(transaction, author_id, post_count=-1)
+        for media_id in media_ids:
+            media.release_in(transaction, media_id, author_id)
 
     try:
         transact(build)
         return True
     except TransactWriteError as exc:
-        failed = failed_items(exc, ["post", "author"])
+        failed = failed_items(exc, ["post", "author", *("media" for _ in media_ids)])
         if "post" in failed:
             return False
         if "author" in failed:

@@ -265,7 +265,8 @@ def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None
 
 
 def delete_post(caller_id: str, post_id: str) -> None:
-    """The author deletes a post; its media then expire like unattached uploads.
+    """The author deletes a post, and with it its photos' media items; their originals and
+    renditions follow from the media stream (``media/cleanup.py``).
 
     Feeds, hashtag pages and search drop it, and its likes and comments are deleted, from
     the posts stream's REMOVE record (``posts/consumers.py``); no read shows them meanwhile.
@@ -278,11 +279,8 @@ def delete_post(caller_id: str, post_id: str) -> None:
         raise NotFound("no post with that id")
     if post.author_id != caller_id:
         raise NotAllowed("only its author can delete a post")
-    if not repository.delete_post(post_id, caller_id):
+    if not repository.delete_post(post_id, caller_id, [photo.media_id for photo in post.media]):
         raise NotFound("no post with that id")
-    now = utc_now()
-    for photo in post.media:
-        media.release_from_post(photo.media_id, post_id, now)
     logger.info("post deleted", post_id=post_id)
 
 

@@ -7,8 +7,9 @@ The flow, every step idempotent:
 2. Either way the stories stream carries a REMOVE record; ``schedule_media_purge`` records
    the story's media to delete at ``expires_at + STORY_MEDIA_RETENTION_SECONDS``, keyed so
    a redelivered record writes the same item.
-3. The sweeper (``run_due_purges``) deletes each due purge's original and renditions from
-   the bucket, then the media item, then the purge record.
+3. The sweeper (``run_due_purges``) releases each due purge's media (``media/cleanup.py``
+   ``release_media``: the media item now, its original and renditions from the media
+   stream's REMOVE record, as for any media), then deletes the purge record.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from datetime import datetime
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.observability import logger, metrics
-from chalicelib.media import repository as media
-from chalicelib.media import storage
-from chalicelib.media.domain import upload_key
+from chalicelib.media import cleanup as media_cleanup
 from chalicelib.stories import repository
 from chalicelib.stories.domain import MediaPurge, from_epoch, hours_back
 
@@ -28,7 +27,6 @@ def schedule_media_purge(
     story_id: str,
     owner_id: str,
     media_id: str,
-    rendition_keys: tuple[str, ...],
     expires_at: int,
     removed_at: int,
 ) -> MediaPurge:
@@ -39,7 +37,7 @@ def schedule_media_purge(
     computes the same purge.
     """
     due = max(expires_at + get_settings().story_media_retention_seconds, removed_at)
-    purge = MediaPurge(media_id, owner_id, story_id, from_epoch(due), rendition_keys)
+    purge = MediaPurge(media_id, owner_id, story_id, from_epoch(due))
     repository.schedule_purge(purge)
     logger.info("story media purge scheduled", story_id=story_id, media_id=media_id)
     return purge
@@ -76,12 +74,9 @@ def run_due_purges(now: datetime) -> int:
 
 
 def purge_media(purge: MediaPurge) -> None:
-    """Delete the original and every rendition, then the media item, then the record:
-    in this order, so a crash part-way leaves the record to retry from."""
-    bucket = get_settings().media_bucket
-    for key in (upload_key(purge.owner_id, purge.media_id), *purge.rendition_keys):
-        storage.delete_object(bucket, key)
-    media.delete_media(purge.media_id)
+    """Release the media, then forget the purge: in this order, so a crash between them
+    leaves the record to retry from (releasing twice is releasing once)."""
+    media_cleanup.release_media(purge.media_id, purge.owner_id)
     repository.purge_done(purge)
 
 

@@ -15,10 +15,9 @@ from chalicelib.feed import fanout
 from chalicelib.feed.consumers import fanout_queue
 from chalicelib.stories import cleanup, repository
 from chalicelib.stories.domain import StoryRef
+from chalicelib.streams.records import removed_by_ttl
 
 INSERT, REMOVE = DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.REMOVE
-# How DynamoDB signs the deletions its TTL makes (other REMOVEs carry no userIdentity).
-TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 
 def _story_ref(image: dict[str, Any]) -> StoryRef:
@@ -28,11 +27,6 @@ def _story_ref(image: dict[str, Any]) -> StoryRef:
         str(image["story_id"]),
         int(image["expires_at"]),
     )
-
-
-def removed_by_ttl(record: DynamoDBRecord) -> bool:
-    identity = record.raw_event.get("userIdentity") or {}
-    return identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL
 
 
 def on_story_record(record: DynamoDBRecord) -> None:
@@ -45,14 +39,11 @@ def on_story_record(record: DynamoDBRecord) -> None:
         fanout.on_story_created(_story_ref(stream.new_image), fanout_queue())
     elif record.event_name is REMOVE:
         old = stream.old_image
-        photo = old["media"]
-        renditions = photo.get("renditions") or {}
         created = stream.approximate_creation_date_time
         cleanup.schedule_media_purge(
             story_id=str(old["story_id"]),
             owner_id=str(old["owner_id"]),
-            media_id=str(photo["media_id"]),
-            rendition_keys=tuple(str(value["key"]) for value in renditions.values()),
+            media_id=str(old["media"]["media_id"]),
             expires_at=int(old["expires_at"]),
             removed_at=created if created is not None else epoch_seconds(utc_now()),
         )

@@ -82,13 +82,12 @@ class StoryRef:
 
 @dataclass(frozen=True)
 class MediaPurge:
-    """An expired story's media, to delete from the bucket and the media table when due."""
+    """An expired story's media, to release (``media/cleanup.py``) when due."""
 
     media_id: str
     owner_id: str
     story_id: str
     due_at: datetime
-    rendition_keys: tuple[str, ...]
 
 
 class MediaNotAttachable(Exception):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import (
     DeleteError,
     GetError,
@@ -126,7 +126,6 @@ class PurgeItem(Model):
     owner_id = UnicodeAttribute()
     story_id = UnicodeAttribute()
     due_at = NumberAttribute()
-    rendition_keys = ListAttribute(of=UnicodeAttribute, default=list)
 
 
 # Mapping ----------------------------------------------------------------------------------
@@ -391,7 +390,6 @@ def schedule_purge(purge: MediaPurge) -> None:
             owner_id=purge.owner_id,
             story_id=purge.story_id,
             due_at=epoch_seconds(purge.due_at),
-            rendition_keys=list(purge.rendition_keys),
         ).save()
     except PutError as exc:
         raise DependencyUnavailable("could not schedule the media purge") from exc
@@ -406,7 +404,6 @@ def due_purges(hour: str, now: datetime) -> list[MediaPurge]:
                 owner_id=item.owner_id,
                 story_id=item.story_id,
                 due_at=from_epoch(int(item.due_at)),
-                rendition_keys=tuple(str(key) for key in item.rendition_keys or ()),
             )
             for item in PurgeItem.query(hour, PurgeItem.purge_key <= f"{iso(now)}#\uffff")
         ]

@@ -16,6 +16,7 @@ from chalicelib.streams.dispatch import dispatch_records
 
 feed = lazy_module("chalicelib.feed.consumers")
 follows = lazy_module("chalicelib.follows.consumers")
+media = lazy_module("chalicelib.media.consumers")
 notifications = lazy_module("chalicelib.notifications.consumers")
 posts = lazy_module("chalicelib.posts.consumers")
 search = lazy_module("chalicelib.search.consumers")
@@ -69,3 +70,7 @@ def comments_stream(event: DynamoDBEvent) -> dict:
 
 def stories_stream(event: DynamoDBEvent) -> dict:
     return dispatch_records(event.to_dict(), event.context, (stories.on_story_record,))
+
+
+def media_stream(event: DynamoDBEvent) -> dict:
+    return dispatch_records(event.to_dict(), event.context, (media.on_media_record,))

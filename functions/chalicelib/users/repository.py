@@ -484,7 +484,8 @@ def change_avatar(
 ) -> User:
     """Make ``avatar`` the user's avatar (None: no avatar) in place of ``previous``, with
     other profile ``changes``, in one transaction: the profile, the new photo attached
-    (``attach_as_avatar``) and the previous one released to expire (``release_from_avatar``).
+    (``attach_as_avatar``) and the previous one released (``release_from_avatar``: it goes,
+    with its objects).
 
     Raises AvatarChanged when the avatar is no longer ``previous`` (a concurrent change),
     AvatarNotAttachable when the new photo's condition failed. A previous photo that is no
@@ -512,7 +513,7 @@ def change_avatar(
             if avatar is not None:
                 media.attach_as_avatar(transaction, avatar.media_id, user_id, now)
             if previous is not None and release_previous:
-                media.release_from_avatar(transaction, previous, user_id, now)
+                media.release_from_avatar(transaction, previous, user_id)
 
         try:
             transact(build)

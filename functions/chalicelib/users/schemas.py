@@ -22,7 +22,7 @@ class UpdateProfileInput(StrictInput):
     avatar_media_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
         default=None,
         description="Your own ready photo uploaded with purpose avatar; null removes the "
-        "avatar. The photo it replaces is released (it expires like an unattached upload).",
+        "avatar. The photo it replaces is deleted, with its files.",
     )
 
 

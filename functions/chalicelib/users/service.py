@@ -53,7 +53,7 @@ def update_own_profile(user_id: str, changes: UpdateProfileInput) -> User:
 
     ``avatar_media_id`` names the caller's own ready photo uploaded with purpose ``avatar``
     (someone else's or unknown: 404; another purpose, not ready or failed: 409), or is null
-    to remove the avatar; the photo it replaces is released to expire.
+    to remove the avatar; the photo it replaces is deleted (its files with it).
     """
     fields = changes.model_dump(exclude_unset=True)
     if "full_name" in fields and fields["full_name"] is None:
