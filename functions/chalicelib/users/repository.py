@@ -231,13 +231,21 @@ def update_profile(user_id: str, changes: dict[str, Any]) -> User:
     return _to_user(item)
 
 
-def add_count_changes(transaction: TransactWrite, user_id: str, **deltas: int) -> None:
+def add_count_changes(
+    transaction: TransactWrite, user_id: str, *, while_public: bool = False, **deltas: int
+) -> None:
     """Add counter changes on a user to another family's transaction (follows, posts).
 
     The user must exist: a transaction naming a deleted or unknown user fails its condition.
+    With ``while_public``, the account must also still be public: a follow counted here fails
+    if the account went private after it was read. (A transaction cannot hold a
+    ConditionCheck and an update of the same item, so the condition rides on the update.)
     """
     actions = [getattr(UserItem, counter).add(delta) for counter, delta in deltas.items()]
-    transaction.update(UserItem(user_id), actions=actions, condition=UserItem.user_id.exists())
+    condition = UserItem.user_id.exists()
+    if while_public:
+        condition &= UserItem.is_private.does_not_exist() | (UserItem.is_private == False)  # noqa: E712
+    transaction.update(UserItem(user_id), actions=actions, condition=condition)
 
 
 def mark_celebrity(user_id: str) -> bool:
