@@ -51,6 +51,6 @@ def view_story(story_id: str) -> None:
 def story_viewers(story_id: str) -> schema.ListOf[schemas.StoryViewerOut]:
     """Who saw your story, newest first (its owner only: 403)."""
     request = stories_api.current_request
-    scope = f"story-viewers:{story_id}"
-    page = service.viewers(caller(request).user_id, story_id, page_request(request, scope))
-    return list_body(page, scope, as_is)
+    paging = page_request(request)
+    page = service.viewers(caller(request).user_id, story_id, paging)
+    return list_body(page, paging, as_is)
