@@ -10,13 +10,20 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from chalicelib.core.clock import iso
-from chalicelib.core.schema import WHOLE_NUMBER, NonBlankText, Output, QueryInput, StrictInput
+from chalicelib.core.schema import (
+    WHOLE_NUMBER,
+    Id,
+    NonBlankText,
+    Output,
+    QueryInput,
+    StrictInput,
+)
 from chalicelib.messages.domain import MAX_CLIENT_ID, MAX_TEXT, ConversationSummary, Message
 from chalicelib.users.domain import User
 from chalicelib.users.schemas import UserRefOut, render_ref
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+UserId = Id
+ConversationId = Id
 # A UUID is best; any 1..128 of letters, digits and ._:- will do.
 ClientId = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_CLIENT_ID, pattern=r"^[A-Za-z0-9._:-]+$")
