@@ -100,10 +100,17 @@ class ReadReceiptFrame(Output):
 
 
 class ErrorFrame(Output):
-    """To the connection whose frame could not be done; the connection stays open."""
+    """To the connection whose frame could not be done; the connection stays open, unless
+    it is not signed in any more (``TokenExpired``, ``UnauthorizedError``): then it is
+    closed after this frame, and the client reconnects with a fresh token."""
 
     type: Literal["error"] = "error"
-    code: str = Field(examples=["BadRequestError", "TooManyRequestsError"])
+    code: str = Field(
+        examples=["BadRequestError", "TooManyRequestsError", "TokenExpired"],
+        description="The error's code, as REST's Code. TokenExpired: the token the "
+        "connection was opened with has expired (its exp); the connection is closed and takes "
+        "no frame. UnauthorizedError: the connection is not signed in (closed too).",
+    )
     message: str
     client_id: str | None = Field(description="The failed send's client_id, if it had one.")
     retry_after: int | None = Field(description="Over a rate limit: seconds until it resets.")
