@@ -27,9 +27,12 @@ def create_story(details: schemas.CreateStoryInput) -> schemas.StoryCreatedOut:
 
 
 @stories_api.route("/stories/feed", methods=["GET"])
-def story_tray() -> schemas.TrayOut:
-    """The story tray: your own stories first, then followed accounts', unseen first."""
-    return service.tray(caller(stories_api.current_request).user_id)
+def story_tray() -> schema.ListOf[schemas.TrayGroupOut]:
+    """The story tray, a page of accounts: yours first, then followed accounts' with a story
+    you have not seen, then the rest; most recent first."""
+    request = stories_api.current_request
+    paging = page_request(request)
+    return list_body(service.tray(caller(request).user_id, paging), paging, as_is)
 
 
 @stories_api.route("/users/{user_id}/stories", methods=["GET"])

@@ -40,12 +40,6 @@ class TrayGroupOut(Output):
     stories: list[StoryOut]
 
 
-class TrayOut(Output):
-    items: list[TrayGroupOut] = Field(
-        description="The caller's own first, then followed accounts, unseen first."
-    )
-
-
 class UserStoriesOut(Output):
     """An account's active stories, oldest first (all of them: next_cursor is always null)."""
 
