@@ -28,6 +28,21 @@ class Account:
         return {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
 
 
+def token_expiring_in(account: Account, seconds: int) -> tuple[str, int]:
+    """The account's access token as Cognito would issue it to expire in ``seconds``: its
+    claims, signed with the key moto signs with (moto ships it), but ``exp`` moved. Returns
+    the token and its ``exp`` (epoch seconds)."""
+    import jwt
+    from moto.utilities.utils import load_resource
+
+    claims = jwt.decode(account.token, options={"verify_signature": False})
+    now = int(time.time())
+    claims.update(iat=now, exp=now + seconds)
+    key = load_resource("cognitoidp/resources/jwks-private.json")
+    token = jwt.encode(claims, jwt.PyJWK(key).key, algorithm="RS256", headers={"kid": key["kid"]})
+    return token, claims["exp"]
+
+
 def unique_username(prefix: str = "user") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
@@ -269,13 +284,14 @@ def png_header_only(width: int, height: int) -> bytes:
 
 
 class FakeWebsocketApi:
-    """Stands in for Chalice's ``WebsocketAPI``: records sends; some connections are gone,
-    and with ``fail`` every send raises, as an unreachable management API would."""
+    """Stands in for Chalice's ``WebsocketAPI``: records sends and closes; some connections
+    are gone, and with ``fail`` every call raises, as an unreachable management API would."""
 
     def __init__(self, gone: set[str] | None = None, fail: bool = False) -> None:
         self.gone = gone or set()
         self.fail = fail
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.closed: list[str] = []
 
     def send(self, connection_id: str, message: str) -> None:
         from chalice import WebsocketDisconnectedError
@@ -286,20 +302,31 @@ class FakeWebsocketApi:
             raise WebsocketDisconnectedError(connection_id)
         self.sent.append((connection_id, json.loads(message)))
 
+    def close(self, connection_id: str) -> None:
+        from chalice import WebsocketDisconnectedError
+
+        if self.fail:
+            raise RuntimeError("the management API is unreachable")
+        if connection_id in self.gone:
+            raise WebsocketDisconnectedError(connection_id)
+        self.closed.append(connection_id)
+        self.gone.add(connection_id)
+
     def to(self, connection_id: str) -> list[dict[str, Any]]:
         return [frame for sent_to, frame in self.sent if sent_to == connection_id]
 
 
 def open_connection(account: Account, name: str) -> str:
     """Record an open WebSocket connection ``<user_id>-<name>`` of the account, as
-    ``$connect`` does; returns its id."""
+    ``$connect`` does with the account's token (valid for an hour); returns its id."""
     from datetime import UTC, datetime, timedelta
 
     from chalicelib.connections import repository as connections
 
     connection_id = f"{account.user_id}-{name}"
+    now = datetime.now(UTC)
     connections.save_connection(
-        connection_id, account.user_id, datetime.now(UTC), timedelta(hours=2)
+        connection_id, account.user_id, now, timedelta(hours=2), now + timedelta(hours=1)
     )
     return connection_id
 

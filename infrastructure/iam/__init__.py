@@ -20,7 +20,10 @@ Placeholders (``${name}``, as ``string.Template`` reads them):
 ``${log_group}``
     the function's own log group.
 ``${websocket_connections}``
-    the WebSocket API's ``@connections`` of this stage (nothing before the API exists).
+    posting to the WebSocket API's ``@connections`` of this stage (nothing before the API
+    exists).
+``${websocket_close}``
+    deleting (closing) those connections.
 ``${search_domain}``
     the stage's OpenSearch domain's ARN (``resources.OPENSEARCH_DOMAIN``), whether or not the
     stage has one: without it the grant names nothing.
@@ -77,6 +80,9 @@ class StageTargets:
             "log_group": self.arn("logs", f"log-group:/aws/lambda/{function_name}"),
             "websocket_connections": self.arn(
                 "execute-api", f"{api}/{self.websocket_stage}/POST/@connections/*"
+            ),
+            "websocket_close": self.arn(
+                "execute-api", f"{api}/{self.websocket_stage}/DELETE/@connections/*"
             ),
             "search_domain": self.arn("es", f"domain/{prefix}-{OPENSEARCH_DOMAIN.family}"),
         }

@@ -285,3 +285,34 @@ def test_a_connection_the_gateway_no_longer_has_is_forgotten_on_the_next_push(
     asyncio.run(scenario())
 
     assert "Item" not in dynamodb.get_item(TableName=table, Key={"connection_id": {"S": stale}})
+
+
+def test_a_connection_whose_token_expired_is_refused_a_frame_and_closed(
+    local_stack: RunningStack,
+) -> None:
+    from tests.support import token_expiring_in
+
+    alice, bob = local_stack.sign_up("alice"), local_stack.sign_up("bob")
+    token, expires_at = token_expiring_in(alice, seconds=3)
+
+    async def scenario() -> tuple[list[dict[str, Any]], Any]:
+        socket = await websockets.connect(f"{local_stack.ws_url}/?token={token}", open_timeout=10)
+        peer = Peer(socket)
+        try:
+            await peer.send(send_frame(bob, "before", "before"))
+            await peer.wait_for(of_type("ack", client_id="before"))
+            while time.time() < expires_at:
+                await asyncio.sleep(0.05)
+            await peer.send(send_frame(bob, "after", "after"))
+            [refused] = await peer.wait_for(of_type("error", client_id="after"))
+            # The server closes it: the reader ends when the close frame arrives.
+            await asyncio.wait_for(socket.wait_closed(), timeout=DELIVERY_SECONDS)
+            return [refused], socket.close_code
+        finally:
+            await peer.close()
+
+    [refused], close_code = asyncio.run(scenario())
+    assert refused["code"] == "TokenExpired", refused
+    assert close_code is not None
+    conversations = local_stack.call("GET", "/conversations", bob).json()["items"]
+    assert [conversation["last_seq"] for conversation in conversations] == [1]

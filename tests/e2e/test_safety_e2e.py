@@ -37,6 +37,46 @@ def test_a_report_is_accepted_for_moderators(local_stack: RunningStack) -> None:
     assert stack.call("POST", "/reports", reporter, json=report).json() == accepted.json()
 
 
+def test_a_saved_list_cursor_replayed_by_another_user_is_400(local_stack: RunningStack) -> None:
+    stack = local_stack
+    author, saver, other = (stack.sign_up(name) for name in ("author", "saver", "other"))
+    for post_id in (stack.post_photo(author), stack.post_photo(author)):
+        assert stack.call("POST", f"/posts/{post_id}/save", saver).status_code == 200
+    cursor = stack.call("GET", "/saved?limit=1", saver).json()["next_cursor"]
+    assert cursor
+
+    replayed = stack.call("GET", f"/saved?limit=1&cursor={cursor}", other)
+    assert replayed.status_code == 400, replayed.text
+    assert replayed.json()["Code"] == "BadRequestError"
+    assert stack.call("GET", f"/saved?limit=1&cursor={cursor}", saver).status_code == 200
+
+
+def test_over_long_and_odd_ids_in_paths_are_4xx_and_change_nothing(
+    local_stack: RunningStack,
+) -> None:
+    stack = local_stack
+    account = stack.sign_up("ids")
+    odd_ids = ["x" * 2100, "\u00e9" * 700, "a%2Fb", "%2e%2e", "a%00b", "\u202e"]
+    for odd in odd_ids:
+        for method, path in (
+            ("POST", f"/users/{odd}/block"),
+            ("POST", f"/users/{odd}/follow"),
+            ("GET", f"/users/{odd}"),
+            ("GET", f"/posts/{odd}/comments"),
+            ("POST", f"/stories/{odd}/view"),
+            ("GET", f"/conversations/{odd}/messages"),
+        ):
+            answer = stack.call(method, path, account)
+            assert 400 <= answer.status_code < 500, (method, path[:40], answer.status_code)
+    assert stack.call("GET", "/blocks", account).json()["items"] == []
+    assert stack.call("GET", "/users/me", account).json()["following_count"] == 0
+    # The over-long body id is refused too, before anything is read.
+    sent = stack.call(
+        "POST", "/messages", account, json={"to": "x" * 2100, "text": "hi", "client_id": "c"}
+    )
+    assert sent.status_code == 400, sent.text
+
+
 @pytest.fixture(scope="module")
 def limited_stack() -> Iterator[RunningStack]:
     """A stack of its own, with a like limit a test can reach."""

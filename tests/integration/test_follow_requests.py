@@ -152,6 +152,63 @@ def test_a_follower_of_an_account_that_went_private_stays_following(
     assert counts(client, owner) == (1, 0)
 
 
+@pytest.fixture
+def before_a_transaction_on():  # type: ignore[no-untyped-def]
+    """``before_a_transaction_on(user_id, action)``: run ``action`` once, just before the next
+    transaction naming that user's profile item reaches DynamoDB (a botocore hook on the
+    transactions' client): after the route read the profile, before its write is decided."""
+    from chalicelib.core.config import get_settings
+    from chalicelib.core.dynamodb import _connection
+
+    transactions = _connection(get_settings().aws_region).client
+    armed: dict[str, Any] = {}
+
+    def run_once(params, **kwargs):  # type: ignore[no-untyped-def]
+        users_table = get_settings().users_table
+        for item in json.loads(params["body"])["TransactItems"]:
+            ((_, operation),) = item.items()
+            key = operation.get("Key", {}).get("user_id", {}).get("S")
+            if operation["TableName"] == users_table and key in armed:
+                armed.pop(key)()
+                return
+
+    transactions.meta.events.register("before-call.dynamodb.TransactWriteItems", run_once)
+    yield lambda user_id, action: armed.__setitem__(user_id, action)
+    transactions.meta.events.unregister("before-call.dynamodb.TransactWriteItems", run_once)
+
+
+def test_a_follow_racing_a_switch_to_private_becomes_a_request(
+    client: Client, make_account, before_a_transaction_on
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.users import repository as users
+
+    # Given a public account that turns private after a follow read it as public, before
+    # the follow's transaction runs
+    owner, fan = make_account("owner"), make_account("fan")
+    before_a_transaction_on(
+        owner.user_id, lambda: users.update_profile(owner.user_id, {"is_private": True})
+    )
+    # When the follow goes through, then it is a request: the owner approves every follower
+    assert follow(client, fan, owner) == {"status": "requested"}
+    assert counts(client, owner) == (0, 0) and counts(client, fan) == (0, 0)
+    assert pending_ids(client, owner) == [fan.user_id]
+    assert profile(client, fan, owner)["followed_by_me"] is False
+    assert status(client, fan, f"/users/{owner.user_id}/posts") == 403
+
+
+def test_a_request_racing_a_switch_to_public_follows_at_once(
+    client: Client, private_account, make_account, before_a_transaction_on
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.users import repository as users
+
+    owner, fan = private_account(), make_account("fan")
+    before_a_transaction_on(
+        owner.user_id, lambda: users.update_profile(owner.user_id, {"is_private": False})
+    )
+    assert follow(client, fan, owner) == {"status": "following"}
+    assert counts(client, owner) == (1, 0) and pending_ids(client, owner) == []
+
+
 def test_asking_yourself_or_nobody_is_refused(client: Client, private_account) -> None:  # type: ignore[no-untyped-def]
     owner = private_account()
     yourself = client.http.post(f"/users/{owner.user_id}/follow", headers=owner.auth)

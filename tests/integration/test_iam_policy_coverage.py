@@ -27,7 +27,7 @@ from chalice import Chalice
 from chalice.app import EventSourceHandler, WebsocketEventSourceHandler
 from chalice.test import Client
 
-from infrastructure.iam import StageTargets, function_names, render_policy
+from infrastructure.iam import NO_API, StageTargets, function_names, render_policy
 from infrastructure.local_stack.event_plumbing import EventPlumbing
 from infrastructure.local_stack.lambda_runtime import LambdaContext
 from tests.support import Account, load_event
@@ -182,7 +182,14 @@ def required(call: Call) -> list[tuple[str, str]]:
             (f"cognito-idp:{operation}", f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool}")
         ]
     if call.service == "apigatewaymanagementapi":
-        return [("execute-api:ManageConnections", "websocket")]
+        method = {"PostToConnection": "POST", "DeleteConnection": "DELETE"}[operation]
+        connection = f"{NO_API}/api/{method}/@connections/some-connection"
+        return [
+            (
+                "execute-api:ManageConnections",
+                f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{connection}",
+            )
+        ]
     raise AssertionError(f"no IAM mapping for {call.service}.{operation}: add one here")
 
 
@@ -196,7 +203,7 @@ def allows(policy: dict[str, Any], action: str, resource: str) -> bool:
             continue
         if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
             continue
-        if resource == "websocket" or any(fnmatch.fnmatchcase(resource, r) for r in resources):
+        if any(fnmatch.fnmatchcase(resource, r) for r in resources):
             return True
     return False
 
@@ -212,6 +219,9 @@ class RecordedPushes:
 
     def send(self, connection_id: str, message: str) -> None:
         self._recorder.note("apigatewaymanagementapi", "PostToConnection", {})
+
+    def close(self, connection_id: str) -> None:
+        self._recorder.note("apigatewaymanagementapi", "DeleteConnection", {})
 
 
 @pytest.fixture
@@ -341,6 +351,8 @@ def test_every_call_each_function_makes_is_in_its_policy(  # type: ignore[no-unt
     frame = {"action": "send", "to": reader.user_id, "text": "hello", "client_id": "c-2"}
     websocket(chalice_app, "$default", "wsMessageSend.json", connection, body=json.dumps(frame))
     websocket(chalice_app, "$disconnect", "wsDisconnect.json", connection)
+    # A frame on a connection that is not signed in closes it (the management API's DELETE).
+    websocket(chalice_app, "$default", "wsMessageSend.json", connection, body=json.dumps(frame))
 
     # Undoing: unlike, uncomment, unfollow, delete the post.
     for path in (

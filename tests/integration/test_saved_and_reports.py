@@ -152,3 +152,21 @@ def test_reports_need_a_target_the_reporter_may_see(
     assert _report(client, reporter, "user", author.user_id, "").status_code == 400
     assert _report(client, reporter, "user", author.user_id, "x" * 1001).status_code == 400
     assert _queued(outsider.user_id) == []
+
+
+def test_reporting_an_account_that_blocked_you_is_404_like_its_profile(
+    client: Client, make_account
+) -> None:  # type: ignore[no-untyped-def]
+    blocker, blocked = make_account("blocker"), make_account("blocked")
+    assert (
+        client.http.post(f"/users/{blocked.user_id}/block", headers=blocker.auth).status_code == 200
+    )
+
+    profile = client.http.get(f"/users/{blocker.user_id}", headers=blocked.auth)
+    report = _report(client, blocked, "user", blocker.user_id)
+
+    assert profile.status_code == report.status_code == 404, report.body
+    assert report.json_body == {"Code": "NotFoundError", "Message": "no user with that id"}
+    assert _queued(blocked.user_id) == []
+    # The blocker may still report the account it blocked: it can see its profile.
+    assert _report(client, blocker, "user", blocked.user_id).status_code == 202

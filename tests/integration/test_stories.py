@@ -196,6 +196,82 @@ def test_the_tray_puts_mine_first_then_unseen_then_most_recent(
     assert tray(client, me)[2]["stories"][0]["seen"] is True
 
 
+def tray_page(client: Client, viewer: Account, query: str) -> dict:
+    response = client.http.get(f"/stories/feed{query}", headers=viewer.auth)
+    assert response.status_code == 200, response.body
+    return response.json_body
+
+
+def test_the_tray_pages_over_accounts_in_its_order_with_a_bounded_read_per_page(
+    client: Client, make_account, make_ready_media, plumbing
+) -> None:  # type: ignore[no-untyped-def]
+    """Given a reader with a story of their own and five followed accounts with stories,
+    one of them seen, when the tray is read two accounts at a time, then the pages follow
+    the tray's order without gaps or repeats, and each page reads only its own accounts."""
+    me = make_account("me")
+    followed = [make_account("acct") for _ in range(5)]
+    for account in followed:
+        follow(client, me, account)
+    assert plumbing.wait_until_idle(timeout=30)
+    stories = {
+        account.user_id: post_story(client, account, make_ready_media(account, "story"))["story_id"]
+        for account in [*followed, me]
+    }
+    assert plumbing.wait_until_idle(timeout=30)
+    newest_other = followed[-1].user_id
+    assert view(client, me, stories[newest_other]) == 204
+    # Yours; then the unseen, newest first; then the seen one.
+    expected = [me.user_id, *[a.user_id for a in reversed(followed[:-1])], newest_other]
+
+    pages, query = [], "?limit=2"
+    batches: list[dict] = []
+    with BatchGetCapture(batches):
+        while True:
+            page = tray_page(client, me, query)
+            pages.append([group["user"]["user_id"] for group in page["items"]])
+            if page["next_cursor"] is None:
+                break
+            query = f"?limit=2&cursor={page['next_cursor']}"
+    assert pages == [expected[0:2], expected[2:4], expected[4:6]]
+    # One BatchGetItem per page, naming the stories of that page's two accounts only.
+    assert len(batches) == 3
+    for batch, owners in zip(batches, pages, strict=True):
+        read = {key["story_id"]["S"] for key in batch[get_settings_table("stories_table")]["Keys"]}
+        assert read == {stories[owner] for owner in owners if owner != me.user_id} | (
+            {stories[me.user_id]} if me.user_id in owners else set()
+        )
+    seen = {group["user"]["user_id"]: group["stories"][0]["seen"] for group in tray(client, me)}
+    assert seen[newest_other] is True and seen[followed[0].user_id] is False
+
+
+def get_settings_table(name: str) -> str:
+    from chalicelib.core.config import get_settings
+
+    return str(getattr(get_settings(), name))
+
+
+class BatchGetCapture:
+    """Records the RequestItems of every BatchGetItem the app sends meanwhile."""
+
+    def __init__(self, into: list[dict]) -> None:
+        from tests.support import dynamodb_clients
+
+        self.into = into
+        self.clients = dynamodb_clients()
+
+    def __enter__(self) -> BatchGetCapture:
+        for client in self.clients:
+            client.meta.events.register("provide-client-params.dynamodb.BatchGetItem", self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for client in self.clients:
+            client.meta.events.unregister("provide-client-params.dynamodb.BatchGetItem", self._note)
+
+    def _note(self, params, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.into.append(params["RequestItems"])
+
+
 def test_a_view_counts_once_and_only_the_owner_lists_viewers(
     client: Client, make_account, make_ready_media
 ) -> None:  # type: ignore[no-untyped-def]

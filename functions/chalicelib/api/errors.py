@@ -14,11 +14,13 @@ from chalicelib.core.errors import (
     NotAuthenticated,
     NotFound,
     RateLimited,
+    TokenExpired,
 )
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInput: 400,
     NotAuthenticated: 401,
+    TokenExpired: 401,  # the WebSocket's, for a connection's token; REST says UnauthorizedError
     NotAllowed: 403,
     NotFound: 404,
     AlreadyExists: 409,

@@ -24,7 +24,7 @@ from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from chalicelib.api.idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER
 from chalicelib.api.operations import Contract, contract_of
 from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT
-from chalicelib.core.schema import ErrorOut, Output
+from chalicelib.core.schema import ErrorOut, Id, Output
 
 TITLE = "Shutter"
 VERSION = "0.1.0"
@@ -253,10 +253,9 @@ def _parameters(contract: Contract, schemas: dict[str, Any]) -> list[dict[str, A
 
 
 def _path_schema(contract: Contract, name: str) -> dict[str, Any]:
-    annotation = contract.path_types.get(name)
-    if annotation is None:
-        return {"type": "string"}
-    return TypeAdapter(annotation).json_schema()
+    """What ``operations.serve`` checks a path parameter against: an ``Id`` unless the view
+    annotates it otherwise."""
+    return TypeAdapter(contract.path_types.get(name, Id)).json_schema()
 
 
 def _responses(

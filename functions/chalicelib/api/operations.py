@@ -3,7 +3,9 @@ them in the OpenAPI document (``chalicelib.api.openapi``).
 
 A view declares, in its signature:
 
-- each path parameter as a ``str`` parameter named as in its route;
+- each path parameter as a ``str`` parameter named as in its route, which is checked as a
+  ``schema.Id`` before the view runs (up to 128 letters, digits and ``._:-``; anything else
+  names nothing: 404), or with an annotation of its own when it is no id (a hashtag: 400);
 - its JSON body, if it takes one, as a parameter typed with a ``StrictInput`` model;
 - its query parameters, if any besides a list's, as a parameter typed with a ``QueryInput``
   model;
@@ -198,10 +200,21 @@ def serve(app: Chalice, path: str, method: str, view: Callable[..., Any]) -> Cal
     def contract() -> Contract:
         return contract_of(path, method, view)
 
+    @functools.cache
+    def path_checks() -> dict[str, Callable[[str], str]]:
+        resolved = contract()
+        return {
+            name: schema.path_parameter_check(name, resolved.path_types.get(name, schema.Id))
+            for name in resolved.path_params
+        }
+
     @functools.wraps(view)
     def served(**path_params: str) -> Response:
         try:
-            return _answer(contract(), app, view, path_params)
+            # Before anything reads a path id: an over-long or odd one never reaches AWS.
+            checks = path_checks()
+            checked = {name: checks[name](value) for name, value in path_params.items()}
+            return _answer(contract(), app, view, checked)
         except DomainError as error:
             return answer_error(error)
 

@@ -73,20 +73,41 @@ def cursor_codec() -> CursorCodec:
     return CursorCodec(get_settings().cursor_secret)
 
 
-def page_request(request: Request, scope: str) -> PageRequest:
-    """``?limit=`` and ``?cursor=``, checked; the cursor must belong to the list ``scope``."""
+def page_request(request: Request, *qualifiers: str) -> PageRequest:
+    """``?limit=`` and ``?cursor=``, checked.
+
+    A cursor belongs to the list it came from and to the caller it was given to: its scope
+    is the caller's id, the route, its path parameters and ``qualifiers`` (whatever else
+    picks the list: a search's type and query, a conversation's ``after_seq``). It is
+    computed here, for every list route alike, so none can forget the caller; ``list_body``
+    signs the next cursor with the same scope, carried by the returned ``PageRequest``.
+    """
     parameters: Mapping[str, str] = request.query_params or {}
+    scope = list_scope(request, qualifiers)
     return PageRequest(
         limit=parse_limit(parameters.get("limit")),
         position=cursor_codec().decode(parameters.get("cursor"), scope),
+        scope=scope,
     )
 
 
-def list_body[T, O: Output](page: Page[T], scope: str, render: Callable[[T], O]) -> ListOf[O]:
-    """A page as the contract lists it: its items rendered, and a cursor for ``scope``."""
+def list_scope(request: Request, qualifiers: tuple[str, ...] = ()) -> str:
+    """The list a request reads, as its cursors are scoped: caller, route, path, qualifiers."""
+    route = f"{request.method} {request.context.get('resourcePath', '')}"
+    path = sorted((request.uri_params or {}).items())
+    return json.dumps([caller(request).user_id, route, path, list(qualifiers)])
+
+
+def list_body[T, O: Output](
+    page: Page[T], paging: PageRequest, render: Callable[[T], O]
+) -> ListOf[O]:
+    """A page as the contract lists it: its items rendered, and the next page's cursor,
+    scoped as the request's (``page_request``)."""
+    if not paging.scope:
+        raise ValueError("list_body needs the PageRequest that page_request made")
     return schema.ListOf(
         items=[render(item) for item in page.items],
-        next_cursor=cursor_codec().encode(page.position, scope),
+        next_cursor=cursor_codec().encode(page.position, paging.scope),
     )
 
 

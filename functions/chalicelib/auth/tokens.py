@@ -8,6 +8,7 @@ and in tests; only the JWKS URL differs (see ``Settings.jwks_url``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 
 import jwt
@@ -22,10 +23,12 @@ _MAX_TOKEN_LENGTH = 8192
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling, as the verified token says."""
+    """Who is calling, as the verified token says, and until when it says so (its ``exp``:
+    a WebSocket connection opened with the token is closed then)."""
 
     user_id: str
     username: str
+    expires_at: datetime
 
 
 class TokenVerifier:
@@ -66,7 +69,11 @@ class TokenVerifier:
             raise invalid from exc
         if claims.get("token_use") != "access" or claims.get("client_id") != self._client_id:
             raise invalid
-        return Caller(user_id=claims["sub"], username=claims.get("username", ""))
+        return Caller(
+            user_id=claims["sub"],
+            username=claims.get("username", ""),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
 
 
 @cache

@@ -8,7 +8,10 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class OpenedConnection:
-    """Who opened a connection, and when API Gateway's 2 h limit ends it."""
+    """Who opened a connection, when it ends (API Gateway's 2 h limit, or the token's expiry
+    if sooner: nothing is pushed to it after), and when the token it was opened with
+    expires (no frame is taken from it after)."""
 
     user_id: str
     expires_at: datetime
+    token_expires_at: datetime

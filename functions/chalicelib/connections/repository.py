@@ -1,4 +1,5 @@
-"""Open WebSocket connections, by id and by user, expiring with API Gateway's 2 h limit."""
+"""Open WebSocket connections, by id and by user, expiring with API Gateway's 2 h limit or
+the token they were opened with, whichever comes first."""
 
 from __future__ import annotations
 
@@ -33,15 +34,30 @@ class ConnectionItem(Model):
     user_id = UnicodeAttribute()
     connected_at = UTCDateTimeAttribute()
     # DynamoDB's TTL attribute: a connection API Gateway has closed after 2 h goes away
-    # even when $disconnect never ran.
+    # even when $disconnect never ran. The token's expiry when that is sooner: pushes stop
+    # there (``connections_of``), as frames do.
     expires_at = NumberAttribute()
+    # The ``exp`` of the token the connection was opened with (absent on connections opened
+    # before it was recorded: their ``expires_at`` stands in).
+    token_expires_at = NumberAttribute(null=True)
 
     by_user = ConnectionsByUser()
 
 
-def save_connection(connection_id: str, user_id: str, at: datetime, lifetime: timedelta) -> None:
+def save_connection(
+    connection_id: str,
+    user_id: str,
+    at: datetime,
+    lifetime: timedelta,
+    token_expires_at: datetime,
+) -> None:
+    """Record an open connection; it ends after ``lifetime`` or at ``token_expires_at``."""
     item = ConnectionItem(
-        connection_id, user_id=user_id, connected_at=at, expires_at=epoch_seconds(at + lifetime)
+        connection_id,
+        user_id=user_id,
+        connected_at=at,
+        expires_at=epoch_seconds(min(at + lifetime, token_expires_at)),
+        token_expires_at=epoch_seconds(token_expires_at),
     )
     try:
         item.save()
@@ -76,4 +92,10 @@ def opened_connection(connection_id: str) -> OpenedConnection | None:
         return None
     except GetError as exc:
         raise DependencyUnavailable("could not read the connection") from exc
-    return OpenedConnection(item.user_id, from_epoch_seconds(int(item.expires_at)))
+    expires_at = from_epoch_seconds(int(item.expires_at))
+    token_expires_at = (
+        from_epoch_seconds(int(item.token_expires_at))
+        if item.token_expires_at is not None
+        else expires_at
+    )
+    return OpenedConnection(item.user_id, expires_at, token_expires_at)

@@ -9,7 +9,7 @@ from chalicelib.connections import repository as connections
 from chalicelib.connections.domain import OpenedConnection
 from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import NotAuthenticated
+from chalicelib.core.errors import NotAuthenticated, TokenExpired
 from chalicelib.core.memo import BoundedMemo
 from chalicelib.core.observability import logger
 
@@ -24,7 +24,9 @@ def open_connection(connection_id: str, token: str | None) -> Caller:
         raise NotAuthenticated("connect with ?token=<access token>")
     caller = token_verifier().verify(token)
     lifetime = timedelta(seconds=get_settings().websocket_connection_ttl_seconds)
-    connections.save_connection(connection_id, caller.user_id, utc_now(), lifetime)
+    connections.save_connection(
+        connection_id, caller.user_id, utc_now(), lifetime, caller.expires_at
+    )
     logger.info("websocket connected", user_id=caller.user_id, connection_id=connection_id)
     return caller
 
@@ -35,20 +37,27 @@ def close_connection(connection_id: str) -> None:
     logger.info("websocket disconnected", connection_id=connection_id)
 
 
-def user_on_connection(connection_id: str) -> str | None:
-    """The user who opened the connection; None when it is unknown or past its 2 h.
+def signed_in_user(connection_id: str) -> str:
+    """The user who opened the connection, while the token it was opened with is valid.
 
-    Every client frame asks this. A connection's user never changes and API Gateway only
-    delivers frames from connections it holds open, so a warm Lambda remembers the answer
-    until the connection's expiry instead of reading it for every frame.
+    Every client frame asks this first. ``TokenExpired`` once the token's ``exp`` has passed
+    (the client reconnects with a fresh token); ``NotAuthenticated`` for a connection that is
+    unknown or past API Gateway's 2 h. A connection's user and token never change and API
+    Gateway only delivers frames from connections it holds open, so a warm Lambda remembers
+    them instead of reading them for every frame.
     """
     opened = _known.get(connection_id)
     if opened is None:
         opened = connections.opened_connection(connection_id)
         if opened is None:
-            return None
+            raise NotAuthenticated("this connection is not signed in any more; reconnect")
         _known.remember(connection_id, opened)
-    return opened.user_id if utc_now() < opened.expires_at else None
+    now = utc_now()
+    if now >= opened.token_expires_at:
+        raise TokenExpired("the token this connection was opened with has expired; reconnect")
+    if now >= opened.expires_at:
+        raise NotAuthenticated("this connection is not signed in any more; reconnect")
+    return opened.user_id
 
 
 # A few hundred bytes each; a Lambda rarely sees more than a few thousand connections.

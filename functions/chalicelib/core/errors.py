@@ -25,6 +25,12 @@ class NotAuthenticated(DomainError):
     code = "UnauthorizedError"
 
 
+class TokenExpired(NotAuthenticated):
+    """The token a WebSocket connection was opened with has expired: reconnect with a new one."""
+
+    code = "TokenExpired"
+
+
 class NotAllowed(DomainError):
     code = "ForbiddenError"
 

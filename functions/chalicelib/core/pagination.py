@@ -27,6 +27,8 @@ MAX_CURSOR_LENGTH = 2048
 class PageRequest:
     limit: int = DEFAULT_LIMIT
     position: dict[str, Any] | None = None
+    # The list and caller the cursors of this request are signed for (``api.requests``).
+    scope: str = ""
 
 
 @dataclass(frozen=True)

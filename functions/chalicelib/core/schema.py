@@ -12,10 +12,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
+    TypeAdapter,
     ValidationError,
 )
 
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput, NotFound
 
 _MAX_REPORTED_ERRORS = 5
 
@@ -57,6 +59,44 @@ NonBlankText = Annotated[
         }
     ),
 ]
+
+
+# An id, as a path or a body names one. Every id the API hands out fits: UUIDs (user ids),
+# ULIDs (comments), "<ULID>_<user id>" (posts, stories), hex (media, conversations),
+# base64url (notifications), usernames. DynamoDB refuses keys over 2,048 bytes (partition)
+# or 1,024 (sort) with a ValidationException the data layers would report as an outage, and
+# moto accepts most; so ids are held to this shape before any AWS call: a path id that does
+# not fit names nothing (404; ``api/operations.py`` checks every path's), a body id is bad
+# input (400).
+# At least one letter or digit: "." and ".." are path segments, not ids. (No lookahead: a
+# generator such as schemathesis's builds matching text from the pattern.)
+MAX_ID_LENGTH = 128
+ID_PATTERN = r"^[A-Za-z0-9._:-]*[A-Za-z0-9][A-Za-z0-9._:-]*$"
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
+
+
+def path_parameter_check(name: str, annotation: Any = Id) -> Any:
+    """A check of one path parameter against its annotation (``Id`` unless the view names
+    another): ``check(value)`` returns the value, or raises.
+
+    A path names a resource, so a path id that is no id names nothing: ``NotFound``, as an
+    unknown id (the body says why). A parameter of another kind (a hashtag) that does not
+    fit is bad input, ``InvalidInput``.
+    """
+    adapter: TypeAdapter[str] = TypeAdapter(annotation)
+
+    def check(value: str) -> str:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            if annotation is Id:
+                raise NotFound(
+                    f"{name} names nothing: ids are up to {MAX_ID_LENGTH} letters, digits and "
+                    ". _ : -"
+                ) from exc
+            raise InvalidInput(f"{name}: {exc.errors(include_url=False)[0]['msg']}") from exc
+
+    return check
 
 
 def _whole(value: object) -> object:

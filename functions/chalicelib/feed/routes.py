@@ -23,6 +23,5 @@ feed_api = Blueprint(__name__)
 def get_feed() -> schema.ListOf[schemas.PostOut]:
     """Posts of the accounts you follow, and your own, newest first."""
     request = feed_api.current_request
-    me = caller(request)
-    scope = f"feed:{me.user_id}"
-    return list_body(service.read_feed(me.user_id, page_request(request, scope)), scope, as_is)
+    paging = page_request(request)
+    return list_body(service.read_feed(caller(request).user_id, paging), paging, as_is)

@@ -37,6 +37,14 @@ class FollowRequest:
         }
 
 
+class FollowOutcome(StrEnum):
+    """What an attempt to follow a public account at once found."""
+
+    DONE = "done"  # the edge was made and counted by this call
+    EXISTS = "exists"  # the edge was there already: nothing changed
+    PRIVATE = "private"  # the account is private (now): ask to follow it instead
+
+
 class RequestOutcome(StrEnum):
     """What an attempt to create or settle a request found."""
 

@@ -45,7 +45,7 @@ from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import requests_repository as requests
-from chalicelib.follows.domain import FollowRequest, RequestOutcome
+from chalicelib.follows.domain import FollowOutcome, FollowRequest, RequestOutcome
 from chalicelib.limits import service as limits
 from chalicelib.limits.domain import Action
 from chalicelib.notifications import repository as notifications
@@ -96,28 +96,61 @@ class FollowItem(Model):
     celebrities_followed = CelebritiesFollowed()
 
 
-def add_follow(follower_id: str, followee_id: str, at: datetime) -> bool:
-    """Store the edge, count it and charge the follower's daily follow limit; False when it
-    already existed (nothing changes). ``RateLimited`` when the follower is at the limit."""
+def add_follow(follower_id: str, followee_id: str, at: datetime) -> FollowOutcome:
+    """Store the edge, count it and charge the follower's daily follow limit, only while the
+    followee is public: the privacy read before this call may be stale by the time the
+    transaction runs, so the transaction itself checks it (as ``request_follow`` checks the
+    opposite).
+
+    Returns DONE when stored; EXISTS when the edge existed (nothing changes); PRIVATE when
+    the account is private now (nothing changes: ask to follow instead). NotFound when there
+    is no such account or it blocked the follower; NotAllowed when the follower blocked it;
+    ``RateLimited`` when the follower is at the limit.
+    """
 
     def build(transaction: TransactWrite) -> None:
-        _add_edge(transaction, follower_id, followee_id, at)
+        _add_edge(transaction, follower_id, followee_id, at, followee_public=True)
         limits.charge(transaction, follower_id, Action.FOLLOWS, at)  # last
 
     labels = [*blocks.BLOCK_CHECKS, "edge", "follower", "followee", "limit"]
-    return _change_edge(build, labels, charged_at=at)
+    try:
+        transact(build)
+        return FollowOutcome.DONE
+    except TransactWriteError as exc:
+        failed = failed_items(exc, labels)
+        blocks.refuse_if_blocked(failed)
+        if "follower" in failed:
+            raise NotFound("no user with that id") from exc
+        if "followee" in failed:
+            if not users.user_exists(followee_id):
+                raise NotFound("no user with that id") from exc
+            return FollowOutcome.PRIVATE
+        if "edge" in failed:
+            return FollowOutcome.EXISTS
+        limits.refuse_if_exceeded(exc, Action.FOLLOWS, at)
+        raise DependencyUnavailable("could not change the follow; retry shortly") from exc
 
 
-def _add_edge(transaction: TransactWrite, follower_id: str, followee_id: str, at: datetime) -> None:
+def _add_edge(
+    transaction: TransactWrite,
+    follower_id: str,
+    followee_id: str,
+    at: datetime,
+    *,
+    followee_public: bool,
+) -> None:
     """The follow itself: the edge (a put, unless it exists) and both counters (updates, on
-    users that exist), never between accounts where either blocked the other (two
-    ConditionChecks, labelled ``blocks.BLOCK_CHECKS``, sent first). Every way an edge is made
-    (a follow, an approval) goes through here."""
+    users that exist; with ``followee_public``, on a followee that is still public), never
+    between accounts where either blocked the other (two ConditionChecks, labelled
+    ``blocks.BLOCK_CHECKS``, sent first). Every way an edge is made (a follow, an approval)
+    goes through here."""
     blocks.require_no_block(transaction, follower_id, followee_id)
     edge = FollowItem(follower_id, followee_id, followed_at=iso(at))
     transaction.save(edge, condition=FollowItem.follower_id.does_not_exist())
     users.add_count_changes(transaction, follower_id, following_count=1)
-    users.add_count_changes(transaction, followee_id, follower_count=1)
+    users.add_count_changes(
+        transaction, followee_id, while_public=followee_public, follower_count=1
+    )
 
 
 def remove_follow(follower_id: str, followee_id: str) -> bool:
@@ -130,24 +163,15 @@ def remove_follow(follower_id: str, followee_id: str) -> bool:
         users.add_count_changes(transaction, follower_id, following_count=-1)
         users.add_count_changes(transaction, followee_id, follower_count=-1)
 
-    return _change_edge(build, ["edge", "follower", "followee"])
-
-
-def _change_edge(
-    build: Callable[[TransactWrite], None], labels: list[str], charged_at: datetime | None = None
-) -> bool:
     try:
         transact(build)
         return True
     except TransactWriteError as exc:
-        failed = failed_items(exc, labels)
-        blocks.refuse_if_blocked(failed)
+        failed = failed_items(exc, ["edge", "follower", "followee"])
         if "followee" in failed or "follower" in failed:
             raise NotFound("no user with that id") from exc
         if "edge" in failed:
             return False
-        if charged_at is not None:
-            limits.refuse_if_exceeded(exc, Action.FOLLOWS, charged_at)
         raise DependencyUnavailable("could not change the follow; retry shortly") from exc
 
 
@@ -321,7 +345,7 @@ def approve_request(request: FollowRequest, notice: Notification, at: datetime) 
     def build(transaction: TransactWrite) -> None:
         requests.add_removal(transaction, request)
         notifications.add_withdrawal(transaction, notice)
-        _add_edge(transaction, request.requester_id, request.target_id, at)
+        _add_edge(transaction, request.requester_id, request.target_id, at, followee_public=False)
 
     try:
         transact(build)

@@ -42,9 +42,9 @@ def unfollow(user_id: str) -> schemas.FollowStateOut:
 def followers(user_id: str) -> schema.ListOf[users_schemas.UserSummaryOut]:
     """Who follows an account (a private one's: its approved followers only, else 403)."""
     request = follows_api.current_request
-    scope = f"followers:{user_id}"
-    page = service.followers(caller(request).user_id, user_id, page_request(request, scope))
-    return list_body(page, scope, users_schemas.render_summary)
+    paging = page_request(request)
+    page = service.followers(caller(request).user_id, user_id, paging)
+    return list_body(page, paging, users_schemas.render_summary)
 
 
 @follows_api.route("/users/{user_id}/following", methods=["GET"])
@@ -52,19 +52,18 @@ def followers(user_id: str) -> schema.ListOf[users_schemas.UserSummaryOut]:
 def following(user_id: str) -> schema.ListOf[users_schemas.UserSummaryOut]:
     """Whom an account follows (a private one's: its approved followers only, else 403)."""
     request = follows_api.current_request
-    scope = f"following:{user_id}"
-    page = service.following(caller(request).user_id, user_id, page_request(request, scope))
-    return list_body(page, scope, users_schemas.render_summary)
+    paging = page_request(request)
+    page = service.following(caller(request).user_id, user_id, paging)
+    return list_body(page, paging, users_schemas.render_summary)
 
 
 @follows_api.route("/follow-requests", methods=["GET"])
 def follow_requests() -> schema.ListOf[users_schemas.UserSummaryOut]:
     """Who asked to follow you (a private account), newest first."""
     request = follows_api.current_request
-    me = caller(request)
-    scope = f"follow-requests:{me.user_id}"
-    page = service.pending_requests(me.user_id, page_request(request, scope))
-    return list_body(page, scope, users_schemas.render_summary)
+    paging = page_request(request)
+    page = service.pending_requests(caller(request).user_id, paging)
+    return list_body(page, paging, users_schemas.render_summary)
 
 
 @follows_api.route("/follow-requests/{user_id}/approve", methods=["POST"])
@@ -101,7 +100,6 @@ def unblock(user_id: str) -> None:
 def blocked_accounts() -> schema.ListOf[users_schemas.UserSummaryOut]:
     """The accounts you blocked, newest first."""
     request = follows_api.current_request
-    me = caller(request)
-    scope = f"blocks:{me.user_id}"
-    page = service.blocked_accounts(me.user_id, page_request(request, scope))
-    return list_body(page, scope, users_schemas.render_summary)
+    paging = page_request(request)
+    page = service.blocked_accounts(caller(request).user_id, paging)
+    return list_body(page, paging, users_schemas.render_summary)

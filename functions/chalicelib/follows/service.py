@@ -12,7 +12,7 @@ from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
 from chalicelib.follows import requests_repository as requests
-from chalicelib.follows.domain import FollowRequest, FollowStatus, RequestOutcome
+from chalicelib.follows.domain import FollowOutcome, FollowRequest, FollowStatus, RequestOutcome
 from chalicelib.notifications import service as notifications
 from chalicelib.notifications.consumers import notification_pusher
 from chalicelib.notifications.domain import Notification, follow_request_notifications
@@ -35,29 +35,42 @@ def follow(follower_id: str, followee_id: str) -> str:
     """Follow a public account at once; ask to follow a private one.
 
     Idempotent: following someone you follow changes nothing ("following"), and asking
-    again while a request is pending stores and notifies nothing ("requested"). Across a
-    block (checked in the follow's own transaction): an account that blocked the caller is
-    NotFound, as an unknown one; one the caller blocked is NotAllowed until unblocked.
+    again while a request is pending stores and notifies nothing ("requested"). The privacy
+    read here decides which transaction to try, and that transaction checks the privacy
+    again (a follow only while public, a request only while private), so an account that
+    changes its mind in between is asked or followed as it is now, never followed without
+    approval. Across a block (checked in the same transactions): an account that blocked the
+    caller is NotFound, as an unknown one; one the caller blocked is NotAllowed until
+    unblocked.
     """
     if follower_id == followee_id:
         raise InvalidInput("you cannot follow yourself")
-    if users.get_user(followee_id).is_private:
-        request = FollowRequest(followee_id, follower_id, iso(utc_now()))
-        notice = _notice(request)
-        outcome = follows.request_follow(request, notice, notifications.notification_ttl())
-        if outcome is RequestOutcome.DONE:
-            logger.info("follow requested", follower_id=follower_id, followee_id=followee_id)
-            metrics.add_metric(name="FollowRequests", unit="Count", value=1)
-            notifications.deliver([notice], notification_pusher())
-        if outcome in (RequestOutcome.DONE, RequestOutcome.EXISTS):
-            return REQUESTED
-        if outcome is RequestOutcome.FOLLOWING:
+    for attempt in range(_SETTLE_ATTEMPTS):
+        # After a transaction found the other privacy, read it again as it is now.
+        if users.get_user(followee_id, consistent=attempt > 0).is_private:
+            outcome = _ask_to_follow(follower_id, followee_id)
+            if outcome is not RequestOutcome.NOT_PRIVATE:
+                return FOLLOWING if outcome is RequestOutcome.FOLLOWING else REQUESTED
+            continue  # the account went public since it was read
+        followed = follows.add_follow(follower_id, followee_id, utc_now())
+        if followed is FollowOutcome.DONE:
+            logger.info("followed", follower_id=follower_id, followee_id=followee_id)
+            metrics.add_metric(name="Follows", unit="Count", value=1)
+        if followed is not FollowOutcome.PRIVATE:
             return FOLLOWING
-        # NOT_PRIVATE: the account went public since it was read; follow it as such.
-    if follows.add_follow(follower_id, followee_id, utc_now()):
-        logger.info("followed", follower_id=follower_id, followee_id=followee_id)
-        metrics.add_metric(name="Follows", unit="Count", value=1)
-    return FOLLOWING
+        # The account went private since it was read: ask instead.
+    raise DependencyUnavailable("the account keeps changing its privacy; retry shortly")
+
+
+def _ask_to_follow(follower_id: str, followee_id: str) -> RequestOutcome:
+    request = FollowRequest(followee_id, follower_id, iso(utc_now()))
+    notice = _notice(request)
+    outcome = follows.request_follow(request, notice, notifications.notification_ttl())
+    if outcome is RequestOutcome.DONE:
+        logger.info("follow requested", follower_id=follower_id, followee_id=followee_id)
+        metrics.add_metric(name="FollowRequests", unit="Count", value=1)
+        notifications.deliver([notice], notification_pusher())
+    return outcome
 
 
 def unfollow(follower_id: str, followee_id: str) -> str:

@@ -3,7 +3,9 @@
 A frame that cannot be done (not JSON, an unknown action, a missing or wrong field, text
 too long, a conversation that is not the sender's) is answered on the same connection with
 ``{"type": "error", "code", "message"}`` (and the frame's ``client_id`` when it had one),
-and the connection stays open: only API Gateway's own limits close it.
+and the connection stays open. Only a connection that is not signed in any more is closed
+after its error frame: once the token it was opened with has expired (``TokenExpired``), it
+takes no frame, and the client reconnects with a fresh token.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.connections.service import user_on_connection
+from chalicelib.connections import service as connections
 from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited
 from chalicelib.core.observability import logger
 from chalicelib.core.schema import validate_input
@@ -34,10 +36,9 @@ def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> N
     """Do what one client frame asks, answering on its connection; never raises."""
     frame: Any = None
     try:
+        # First: a connection whose token has expired takes no frame, well formed or not.
+        user_id = connections.signed_in_user(connection_id)
         frame = _parse(body)
-        user_id = user_on_connection(connection_id)
-        if user_id is None:
-            raise NotAuthenticated("this connection is not signed in any more; reconnect")
         if frame["action"] == "send":
             send = validate_input(SendFrame, frame)
             details = SendMessageInput(to=send.to, text=send.text, client_id=send.client_id)
@@ -47,6 +48,9 @@ def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> N
         else:
             read = validate_input(ReadFrame, frame)
             service.mark_read(user_id, read.conversation_id, read.seq, pusher)
+    except NotAuthenticated as error:
+        pusher.send_frame(connection_id, _error_frame(error.code, error.message, _quietly(body)))
+        _close(connection_id, pusher)
     except DomainError as error:
         # A rate limit's retry_after is what REST says in Retry-After.
         retry_after = error.retry_after_seconds if isinstance(error, RateLimited) else None
@@ -59,6 +63,22 @@ def handle_frame(connection_id: str, body: str | None, pusher: FramePusher) -> N
             connection_id,
             _error_frame("InternalError", "the frame could not be handled; retry it", frame),
         )
+
+
+def _close(connection_id: str, pusher: FramePusher) -> None:
+    """Close a connection that is not signed in any more, and forget it now ($disconnect
+    will too): nothing is pushed to it meanwhile."""
+    logger.info("closing a connection that is not signed in", connection_id=connection_id)
+    pusher.close(connection_id)
+    connections.close_connection(connection_id)
+
+
+def _quietly(body: str | None) -> Any:
+    """The frame as far as it parses (for its client_id), or None."""
+    try:
+        return json.loads(body or "")
+    except (ValueError, RecursionError):
+        return None
 
 
 def _parse(body: str | None) -> dict[str, Any]:

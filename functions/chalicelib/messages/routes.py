@@ -54,10 +54,9 @@ def send_message(details: schemas.SendMessageInput) -> schemas.MessageOut:
 def conversations() -> schema.ListOf[schemas.ConversationOut]:
     """Your conversations, latest activity first, with their unread counts."""
     request = messages_api.current_request
-    me = caller(request)
-    scope = f"conversations:{me.user_id}"
-    page = service.conversations_of(me.user_id, page_request(request, scope))
-    return list_body(page, scope, as_is)
+    paging = page_request(request)
+    page = service.conversations_of(caller(request).user_id, paging)
+    return list_body(page, paging, as_is)
 
 
 @messages_api.route("/conversations/{conversation_id}/messages", methods=["GET"])
@@ -67,8 +66,6 @@ def conversation_messages(
 ) -> schema.ListOf[schemas.MessageOut]:
     """A conversation's messages after ``after_seq``, oldest first (members only: 403)."""
     request = messages_api.current_request
-    scope = f"messages:{conversation_id}:{query.after_seq}"
-    page = service.messages_of(
-        caller(request).user_id, conversation_id, query.after_seq, page_request(request, scope)
-    )
-    return list_body(page, scope, schemas.render_message)
+    paging = page_request(request, f"after_seq={query.after_seq}")
+    page = service.messages_of(caller(request).user_id, conversation_id, query.after_seq, paging)
+    return list_body(page, paging, schemas.render_message)

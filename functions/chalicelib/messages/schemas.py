@@ -10,13 +10,20 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from chalicelib.core.clock import iso
-from chalicelib.core.schema import WHOLE_NUMBER, NonBlankText, Output, QueryInput, StrictInput
+from chalicelib.core.schema import (
+    WHOLE_NUMBER,
+    Id,
+    NonBlankText,
+    Output,
+    QueryInput,
+    StrictInput,
+)
 from chalicelib.messages.domain import MAX_CLIENT_ID, MAX_TEXT, ConversationSummary, Message
 from chalicelib.users.domain import User
 from chalicelib.users.schemas import UserRefOut, render_ref
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+UserId = Id
+ConversationId = Id
 # A UUID is best; any 1..128 of letters, digits and ._:- will do.
 ClientId = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_CLIENT_ID, pattern=r"^[A-Za-z0-9._:-]+$")
@@ -93,10 +100,17 @@ class ReadReceiptFrame(Output):
 
 
 class ErrorFrame(Output):
-    """To the connection whose frame could not be done; the connection stays open."""
+    """To the connection whose frame could not be done; the connection stays open, unless
+    it is not signed in any more (``TokenExpired``, ``UnauthorizedError``): then it is
+    closed after this frame, and the client reconnects with a fresh token."""
 
     type: Literal["error"] = "error"
-    code: str = Field(examples=["BadRequestError", "TooManyRequestsError"])
+    code: str = Field(
+        examples=["BadRequestError", "TooManyRequestsError", "TokenExpired"],
+        description="The error's code, as REST's Code. TokenExpired: the token the "
+        "connection was opened with has expired (its exp); the connection is closed and takes "
+        "no frame. UnauthorizedError: the connection is not signed in (closed too).",
+    )
     message: str
     client_id: str | None = Field(description="The failed send's client_id, if it had one.")
     retry_after: int | None = Field(description="Over a rate limit: seconds until it resets.")

@@ -41,12 +41,18 @@ class FramePusher(Protocol):
         """Send ``frame`` to one connection; False when it could not be sent."""
         ...
 
+    def close(self, connection_id: str) -> None:
+        """Close one connection from the server's side; never raises."""
+        ...
+
 
 class WebsocketSender(Protocol):
-    """What the adapter needs of Chalice's ``WebsocketAPI``: send, or raise
+    """What the adapter needs of Chalice's ``WebsocketAPI``: send and close, or raise
     ``WebsocketDisconnectedError`` for a connection API Gateway no longer has."""
 
     def send(self, connection_id: str, message: str) -> None: ...
+
+    def close(self, connection_id: str) -> None: ...
 
 
 class WebSocketPusher:
@@ -105,6 +111,16 @@ class WebSocketPusher:
             logger.exception("push failed", connection_id=connection_id)
         return False
 
+    def close(self, connection_id: str) -> None:
+        """Close one connection (the management API's DELETE); API Gateway then sends its
+        ``$disconnect``. One already gone is done; a failure is logged, never raised."""
+        try:
+            self._sender.close(connection_id)
+        except WebsocketDisconnectedError:
+            logger.info("closing a connection already gone", connection_id=connection_id)
+        except Exception:
+            logger.exception("closing a connection failed", connection_id=connection_id)
+
 
 class NoLivePush:
     """The pusher where no WebSocket API is configured: clients read the list instead."""
@@ -119,3 +135,6 @@ class NoLivePush:
 
     def send_frame(self, connection_id: str, frame: dict[str, Any]) -> bool:
         return False
+
+    def close(self, connection_id: str) -> None:
+        return None

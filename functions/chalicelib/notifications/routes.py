@@ -23,10 +23,9 @@ notifications_api = Blueprint(__name__)
 def list_notifications() -> schema.ListOf[schemas.NotificationOut]:
     """Your notifications, newest first."""
     request = notifications_api.current_request
-    me = caller(request)
-    scope = f"notifications:{me.user_id}"
-    page = service.notifications(me.user_id, page_request(request, scope))
-    return list_body(page, scope, schemas.render_notification)
+    paging = page_request(request)
+    page = service.notifications(caller(request).user_id, paging)
+    return list_body(page, paging, schemas.render_notification)
 
 
 @notifications_api.route("/notifications/read", methods=["POST"])

@@ -48,9 +48,9 @@ def delete_post(post_id: str) -> None:
 def user_posts(user_id: str) -> schema.ListOf[schemas.PostOut]:
     """A profile's posts, newest first."""
     request = posts_api.current_request
-    scope = f"posts:{user_id}"
-    page = service.posts_of(caller(request).user_id, user_id, page_request(request, scope))
-    return list_body(page, scope, as_is)
+    paging = page_request(request)
+    page = service.posts_of(caller(request).user_id, user_id, paging)
+    return list_body(page, paging, as_is)
 
 
 @posts_api.route("/posts/{post_id}/like", methods=["POST"])
@@ -84,9 +84,9 @@ def add_comment(post_id: str, details: schemas.CreateCommentInput) -> schemas.Co
 def comments(post_id: str) -> schema.ListOf[schemas.CommentOut]:
     """A post's comments, oldest first."""
     request = posts_api.current_request
-    scope = f"comments:{post_id}"
-    page = service.comments(caller(request).user_id, post_id, page_request(request, scope))
-    return list_body(page, scope, lambda pair: schemas.render_comment(*pair))
+    paging = page_request(request)
+    page = service.comments(caller(request).user_id, post_id, paging)
+    return list_body(page, paging, lambda pair: schemas.render_comment(*pair))
 
 
 @posts_api.route("/posts/{post_id}/comments/{comment_id}", methods=["DELETE"])

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from chalicelib.core.clock import iso
-from chalicelib.core.schema import NonBlankText, Output, PlainText, StrictInput
+from chalicelib.core.schema import ID_PATTERN, NonBlankText, Output, PlainText, StrictInput
 from chalicelib.media.schemas import PhotoOut, render_photo
 from chalicelib.posts.domain import (
     MAX_CAPTION,
@@ -22,7 +22,7 @@ from chalicelib.posts.domain import (
 from chalicelib.users.domain import User
 from chalicelib.users.schemas import UserRefOut, render_ref
 
-MediaId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MediaId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Caption = Annotated[PlainText, StringConstraints(strip_whitespace=True, max_length=MAX_CAPTION)]
 Location = Annotated[PlainText, StringConstraints(strip_whitespace=True, max_length=MAX_LOCATION)]
 CommentText = Annotated[

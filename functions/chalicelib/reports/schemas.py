@@ -6,11 +6,22 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.core.schema import WHITESPACE, NonBlankText, Output, StrictInput
+from chalicelib.core.schema import (
+    ID_PATTERN,
+    MAX_ID_LENGTH,
+    WHITESPACE,
+    NonBlankText,
+    Output,
+    StrictInput,
+)
 from chalicelib.reports.domain import MAX_REASON, Report, TargetType
 
+# An id, or two joined by a slash (a comment's post and comment, a message's conversation
+# and seq): each part an id's shape, so no part can be a key DynamoDB refuses.
+_ID = ID_PATTERN.removeprefix("^").removesuffix("$")
 TargetId = Annotated[
-    str, StringConstraints(min_length=1, max_length=256, pattern=f"^[^{WHITESPACE}]+$")
+    str,
+    StringConstraints(min_length=1, max_length=2 * MAX_ID_LENGTH + 1, pattern=f"^{_ID}(/{_ID})?$"),
 ]
 Reason = Annotated[
     NonBlankText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON)

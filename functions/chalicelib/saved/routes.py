@@ -39,5 +39,6 @@ def unsave(post_id: str) -> None:
 def saved() -> schema.ListOf[posts_schemas.PostOut]:
     """Your saved posts, most recently saved first."""
     request = saved_api.current_request
-    page = service.saved_posts(caller(request).user_id, page_request(request, "saved"))
-    return list_body(page, "saved", as_is)
+    paging = page_request(request)
+    page = service.saved_posts(caller(request).user_id, paging)
+    return list_body(page, paging, as_is)

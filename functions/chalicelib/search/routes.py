@@ -25,11 +25,9 @@ search_api = Blueprint(__name__)
 def search(query: schemas.SearchQuery) -> schema.ListOf[schemas.SearchResult]:
     """Users, hashtags or posts, by ``type``; eventually consistent within seconds."""
     request = search_api.current_request
-    scope = service.search_scope(query.type, query.q)
-    page = service.search(
-        caller(request).user_id, query.type, query.q, page_request(request, scope)
-    )
-    return list_body(page, scope, as_is)
+    paging = page_request(request, service.search_scope(query.type, query.q))
+    page = service.search(caller(request).user_id, query.type, query.q, paging)
+    return list_body(page, paging, as_is)
 
 
 @search_api.route("/hashtags/{tag}/posts", methods=["GET"])
@@ -37,6 +35,6 @@ def hashtag_posts(tag: schemas.TagInPath) -> schema.ListOf[posts_schemas.PostOut
     """The posts carrying a hashtag (with or without its #), newest first."""
     request = search_api.current_request
     name = domain.hashtag(tag)
-    scope = service.hashtag_scope(name)
-    page = service.hashtag_posts(caller(request).user_id, name, page_request(request, scope))
-    return list_body(page, scope, as_is)
+    paging = page_request(request, service.hashtag_scope(name))
+    page = service.hashtag_posts(caller(request).user_id, name, paging)
+    return list_body(page, paging, as_is)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chalicelib.core.schema import WHITESPACE, Output, QueryInput
 from chalicelib.posts.captions import MAX_HASHTAG_LENGTH
@@ -35,8 +35,12 @@ class SearchQuery(QueryInput):
 # A tag as a path names it (/hashtags/{tag}/posts): search.domain.hashtag is the rule; the
 # pattern says it to the document (letters, digits, underscores and combining marks, an
 # optional leading number sign, plain or full-width).
+# Its length is held by the contract layer before the rule runs: a tag may arrive
+# percent-encoded (each of its characters up to four UTF-8 bytes, three characters each).
+_LONGEST_TAG_IN_PATH = (MAX_HASHTAG_LENGTH + 1) * 4 * 3
 TagInPath = Annotated[
     str,
+    StringConstraints(min_length=1, max_length=_LONGEST_TAG_IN_PATH),
     Field(
         json_schema_extra={
             "pattern": rf"^[#\uff03]?[\w\u0300-\u036f]{{1,{MAX_HASHTAG_LENGTH}}}$",

@@ -10,11 +10,14 @@ compares ``expires_at`` with the clock itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.core import ids
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.core.errors import InvalidInput
 from chalicelib.media.domain import AttachedMedia
 
 MAX_STORY_ID_LENGTH = 200
@@ -78,6 +81,63 @@ class StoryRef:
     @property
     def tray_key(self) -> str:
         return f"{self.owner_id}#{self.created_at}#{self.story_id}"
+
+
+@dataclass(frozen=True)
+class TrayAccount:
+    """An account in a viewer's story tray, as the tray's entries tell it: the newest of its
+    active stories, and the newest of its stories the viewer has seen (None: none yet)."""
+
+    owner_id: str
+    latest_story_id: str
+    seen_up_to: str | None = None
+
+    def rank(self, viewer_id: str) -> int:
+        """0: the viewer's own; 1: an account with a story the viewer has not seen; 2: the
+        rest (story ids sort by time, so "seen up to the newest" is "seen all")."""
+        if self.owner_id == viewer_id:
+            return 0
+        return 2 if (self.seen_up_to or "") >= self.latest_story_id else 1
+
+    def position(self, viewer_id: str) -> dict[str, Any]:
+        """Where the account stands in the tray's order, as a cursor carries it."""
+        return {
+            "rank": self.rank(viewer_id),
+            "latest": self.latest_story_id,
+            "owner": self.owner_id,
+        }
+
+
+def _tray_order(position: dict[str, Any]) -> tuple[Any, ...]:
+    """The tray's order: own first, then unseen, then seen; newest story first within each;
+    the owner's id breaks ties. (Newest first as an ascending key: each character negated,
+    and a longer id before its own prefix.)"""
+    newest_first = (*(-ord(char) for char in position["latest"]), 1)
+    return (position["rank"], newest_first, position["owner"])
+
+
+def tray_page(
+    accounts: Iterable[TrayAccount], viewer_id: str, after: dict[str, Any] | None, limit: int
+) -> tuple[list[TrayAccount], dict[str, Any] | None]:
+    """One page of the tray's accounts in the tray's order, after the position ``after``
+    (a cursor's), and the position of the page's last account when more follow.
+
+    Positions are keys, not offsets: an account that moves meanwhile (its story seen, a new
+    story) is shown where it stands when the next page is read.
+    """
+    ordered = sorted(accounts, key=lambda account: _tray_order(account.position(viewer_id)))
+    if after is not None:
+        if not (
+            isinstance(after.get("rank"), int)
+            and isinstance(after.get("latest"), str)
+            and isinstance(after.get("owner"), str)
+        ):
+            raise InvalidInput("cursor is not valid for this list: start again without it")
+        start = _tray_order(after)
+        ordered = [a for a in ordered if _tray_order(a.position(viewer_id)) > start]
+    page = ordered[:limit]
+    more = len(ordered) > limit
+    return page, (page[-1].position(viewer_id) if more else None)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@
   ``stories_by_expiry`` GSI (keys only) buckets stories by the hour they expire, so the
   sweeper Queries a few buckets and never scans.
 - story_trays: one item per (viewer, story) written by the fan-out, grouped by owner in the
-  range key; TTL removes it with the story.
+  range key; TTL removes it with the story. Beside them, one "seen up to" item per (viewer,
+  owner) (``<owner_id>#seen``), moved forward by each view, so the one Query of a tray also
+  tells which accounts the viewer has seen all of, and the tray is ordered and paged
+  before any story is read.
 - story_views: one item per (story, viewer): a conditional put makes a view count once.
   The ``views_by_time`` LSI lists viewers newest first.
 - story_purges: an expired story's media, bucketed by the hour its deletion falls due.
@@ -25,6 +28,7 @@ from pynamodb.exceptions import (
     PutError,
     PynamoDBException,
     TransactWriteError,
+    UpdateError,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
@@ -82,13 +86,19 @@ class StoryItem(Model):
     by_expiry = StoriesByExpiry()
 
 
+# The range key of a viewer's "seen up to" item for an owner: "<owner_id>#seen".
+SEEN_MARK = "#seen"
+
+
 class TrayEntryItem(Model):
     class Meta(BaseMeta):
         table_name = FromSettings("story_trays_table")
         max_retry_attempts = 8  # the batch writer's retries of UnprocessedItems
 
     viewer_id = UnicodeAttribute(hash_key=True)
-    tray_key = UnicodeAttribute(range_key=True)  # "<owner_id>#<created_at>#<story_id>"
+    # "<owner_id>#<created_at>#<story_id>"; "<owner_id>#seen" for the viewer's "seen up to"
+    # item, whose story is the newest of the owner's the viewer has seen.
+    tray_key = UnicodeAttribute(range_key=True)
     owner_id = UnicodeAttribute()
     story_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
@@ -252,17 +262,45 @@ def add_refs_to_tray(viewer_id: str, refs: Iterable[StoryRef]) -> int:
     return written
 
 
-def tray_refs(viewer_id: str, now: datetime) -> list[StoryRef]:
-    """The viewer's unexpired tray entries: one Query (one more per further MB of them)."""
+def tray_entries(viewer_id: str, now: datetime) -> tuple[list[StoryRef], dict[str, str]]:
+    """The viewer's unexpired tray entries, and for each owner the newest of its stories the
+    viewer has seen: one Query (one more per further MB of them)."""
+    refs: list[StoryRef] = []
+    seen_up_to: dict[str, str] = {}
     try:
-        return [
-            StoryRef(item.owner_id, item.created_at, item.story_id, int(item.expires_at))
-            for item in TrayEntryItem.query(
-                viewer_id, filter_condition=TrayEntryItem.expires_at > _now(now)
-            )
-        ]
+        for item in TrayEntryItem.query(
+            viewer_id, filter_condition=TrayEntryItem.expires_at > _now(now)
+        ):
+            if item.tray_key.endswith(SEEN_MARK):
+                seen_up_to[item.owner_id] = item.story_id
+            else:
+                refs.append(
+                    StoryRef(item.owner_id, item.created_at, item.story_id, int(item.expires_at))
+                )
     except PynamoDBException as exc:
         raise DependencyUnavailable("could not read the tray; retry shortly") from exc
+    return refs, seen_up_to
+
+
+def mark_seen(viewer_id: str, story: Story) -> None:
+    """Move the viewer's "seen up to" item for the story's owner forward to this story (never
+    back: viewing an older story changes nothing). It expires with the story: by then every
+    older story of the owner has expired too. Idempotent."""
+    item = TrayEntryItem(viewer_id, f"{story.owner_id}{SEEN_MARK}")
+    try:
+        item.update(
+            actions=[
+                TrayEntryItem.owner_id.set(story.owner_id),
+                TrayEntryItem.story_id.set(story.story_id),
+                TrayEntryItem.created_at.set(iso(story.created_at)),
+                TrayEntryItem.expires_at.set(epoch_seconds(story.expires_at)),
+            ],
+            condition=TrayEntryItem.story_id.does_not_exist()
+            | (TrayEntryItem.story_id < story.story_id),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise DependencyUnavailable("could not record the view; retry shortly") from exc
 
 
 def read_for_tray(

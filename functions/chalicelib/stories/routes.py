@@ -27,9 +27,12 @@ def create_story(details: schemas.CreateStoryInput) -> schemas.StoryCreatedOut:
 
 
 @stories_api.route("/stories/feed", methods=["GET"])
-def story_tray() -> schemas.TrayOut:
-    """The story tray: your own stories first, then followed accounts', unseen first."""
-    return service.tray(caller(stories_api.current_request).user_id)
+def story_tray() -> schema.ListOf[schemas.TrayGroupOut]:
+    """The story tray, a page of accounts: yours first, then followed accounts' with a story
+    you have not seen, then the rest; most recent first."""
+    request = stories_api.current_request
+    paging = page_request(request)
+    return list_body(service.tray(caller(request).user_id, paging), paging, as_is)
 
 
 @stories_api.route("/users/{user_id}/stories", methods=["GET"])
@@ -51,6 +54,6 @@ def view_story(story_id: str) -> None:
 def story_viewers(story_id: str) -> schema.ListOf[schemas.StoryViewerOut]:
     """Who saw your story, newest first (its owner only: 403)."""
     request = stories_api.current_request
-    scope = f"story-viewers:{story_id}"
-    page = service.viewers(caller(request).user_id, story_id, page_request(request, scope))
-    return list_body(page, scope, as_is)
+    paging = page_request(request)
+    page = service.viewers(caller(request).user_id, story_id, paging)
+    return list_body(page, paging, as_is)

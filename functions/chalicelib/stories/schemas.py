@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from chalicelib.core.clock import iso
-from chalicelib.core.schema import Output, StrictInput
+from chalicelib.core.schema import ID_PATTERN, Output, StrictInput
 from chalicelib.media.schemas import PhotoOut, render_photo
 from chalicelib.stories.domain import Story
 from chalicelib.users.domain import User
@@ -16,7 +16,7 @@ from chalicelib.users.schemas import UserSummaryOut, render_summary
 
 
 class CreateStoryInput(StrictInput):
-    media_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    media_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 
 class StoryCreatedOut(Output):
@@ -38,12 +38,6 @@ class TrayGroupOut(Output):
 
     user: UserSummaryOut
     stories: list[StoryOut]
-
-
-class TrayOut(Output):
-    items: list[TrayGroupOut] = Field(
-        description="The caller's own first, then followed accounts, unseen first."
-    )
 
 
 class UserStoriesOut(Output):

@@ -7,7 +7,6 @@ every "may this viewer see them" question goes to ``stories.visibility``.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 
 from chalicelib.core.clock import epoch_seconds, utc_now
@@ -23,16 +22,17 @@ from chalicelib.stories import repository
 from chalicelib.stories.domain import (
     MediaNotAttachable,
     Story,
+    TrayAccount,
     expiry_of,
     new_story_id,
     owner_of,
+    tray_page,
 )
 from chalicelib.stories.schemas import (
     CreateStoryInput,
     StoryCreatedOut,
     StoryViewerOut,
     TrayGroupOut,
-    TrayOut,
     UserStoriesOut,
     render_created,
     render_story,
@@ -96,33 +96,21 @@ def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None
 # Reading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrayGroup:
-    owner: User
-    stories: list[Story]
-    seen: set[str]
+def tray(viewer_id: str, page: PageRequest) -> Page[TrayGroupOut]:
+    """A page of the viewer's story tray, ``page.limit`` accounts long: their own stories
+    first, then each followed account with an active story, those with one the viewer has
+    not seen before the rest, then the most recent first.
 
-    @property
-    def all_seen(self) -> bool:
-        return all(story.story_id in self.seen for story in self.stories)
-
-    @property
-    def latest(self) -> str:
-        return max(story.story_id for story in self.stories)  # ULIDs sort by time
-
-
-def tray(viewer_id: str) -> TrayOut:
-    """The viewer's story tray: their own stories first, then each followed account with an
-    active story, unseen before seen, then most recent first.
-
-    Requests: one Query of the viewer's tray entries (fanned out on write), one Query of the
+    The order comes from the tray's entries alone (``tray_page``): one Query of the viewer's
+    tray entries and "seen up to" items (fanned out and written on view), one Query of the
     celebrities they follow and one per celebrity (side by side, at most
-    ``MAX_CELEBRITIES_MERGED``), then one BatchGetItem over five tables (the entries'
-    stories, the owners, the viewer's follow edges to them, their blocks of the viewer and
-    the viewer's views) for up to 100 keys: 2 per story + 3 per owner.
+    ``MAX_CELEBRITIES_MERGED``). Only the page's accounts are then read, in one BatchGetItem
+    over five tables (their stories, the owners, the viewer's follow edges to them, their
+    blocks of the viewer and the viewer's views) for up to 100 keys: 2 per story + 3 per
+    owner. So a page costs the same whatever the following, and its size is bounded.
     """
     now = utc_now()
-    refs = repository.tray_refs(viewer_id, now)
+    refs, seen_up_to = repository.tray_entries(viewer_id, now)
     celebrities = follows.celebrities_followed_by(viewer_id, get_settings().max_celebrities_merged)
     pulled = [
         story
@@ -131,15 +119,27 @@ def tray(viewer_id: str) -> TrayOut:
     ]
     loaded_ids = {story.story_id for story in pulled}
     refs = [ref for ref in refs if ref.story_id not in loaded_ids]
-    owner_ids = list(dict.fromkeys([ref.owner_id for ref in refs] + [s.owner_id for s in pulled]))
-    if not owner_ids:
-        return TrayOut(items=[])
+    latest: dict[str, str] = {}
+    for owner_id, story_id in [(r.owner_id, r.story_id) for r in refs] + [
+        (s.owner_id, s.story_id) for s in pulled
+    ]:
+        latest[owner_id] = max(story_id, latest.get(owner_id, ""))
+    accounts = [
+        TrayAccount(owner, newest, seen_up_to.get(owner)) for owner, newest in latest.items()
+    ]
+    chosen, position = tray_page(accounts, viewer_id, page.position, page.limit)
+    if not chosen:
+        return Page([], None)
+    chosen_ids = {account.owner_id for account in chosen}
     stories, owners, seen, followed, blockers = repository.read_for_tray(
-        viewer_id, refs, pulled, owner_ids
+        viewer_id,
+        [ref for ref in refs if ref.owner_id in chosen_ids],
+        [story for story in pulled if story.owner_id in chosen_ids],
+        [account.owner_id for account in chosen],
     )
 
     by_owner: dict[str, list[Story]] = {}
-    for story in stories.values():
+    for story in sorted(stories.values(), key=lambda s: s.story_id):
         owner = owners.get(story.owner_id)
         if owner is None or not story.is_active(now):
             continue
@@ -150,21 +150,19 @@ def tray(viewer_id: str) -> TrayOut:
             continue
         if may_see_stories(viewer_id, owner, following, story.owner_id in blockers):
             by_owner.setdefault(story.owner_id, []).append(story)
-    groups = [
-        TrayGroup(owners[owner_id], sorted(owned, key=lambda s: s.story_id), seen)
-        for owner_id, owned in by_owner.items()
+    items = [
+        _render_group(owners[account.owner_id], by_owner[account.owner_id], seen)
+        for account in chosen
+        if account.owner_id in by_owner
     ]
-    groups.sort(key=lambda group: group.latest, reverse=True)
-    groups.sort(key=lambda group: (group.owner.user_id != viewer_id, group.all_seen))
-    return TrayOut(items=[_render_group(group) for group in groups])
+    return Page(items, position)
 
 
-def _render_group(group: TrayGroup) -> TrayGroupOut:
+def _render_group(owner: User, stories: list[Story], seen: set[str]) -> TrayGroupOut:
     return TrayGroupOut(
-        user=render_summary(group.owner),
+        user=render_summary(owner),
         stories=[
-            render_story(story, story.story_id in group.seen, storage.public_url)
-            for story in group.stories
+            render_story(story, story.story_id in seen, storage.public_url) for story in stories
         ],
     )
 
@@ -214,6 +212,8 @@ def view(viewer_id: str, story_id: str) -> None:
     ):
         logger.info("story viewed", story_id=story_id)
         metrics.add_metric(name="StoryViews", unit="Count", value=1)
+    # Also when the view was stored already: a retry after this failed finishes it.
+    repository.mark_seen(viewer_id, story)
 
 
 def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[StoryViewerOut]:

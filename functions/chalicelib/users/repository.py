@@ -534,14 +534,22 @@ def change_avatar(
     return get_user(user_id, consistent=True)
 
 
-def add_count_changes(transaction: TransactWrite, user_id: str, **deltas: int) -> None:
+def add_count_changes(
+    transaction: TransactWrite, user_id: str, *, while_public: bool = False, **deltas: int
+) -> None:
     """Add counter changes on a user to another family's transaction (follows, posts).
 
     The user must exist and be confirmed: a transaction naming a deleted, unknown or
-    unconfirmed user fails its condition.
+    unconfirmed user fails its condition. With ``while_public``, the account must also still
+    be public: a follow counted here fails if the account went private after it was read. (A
+    transaction cannot hold a ConditionCheck and an update of the same item, so the condition
+    rides on the update.)
     """
     actions = [getattr(UserItem, counter).add(delta) for counter, delta in deltas.items()]
-    transaction.update(UserItem(user_id), actions=actions, condition=_visible())
+    condition = _visible()
+    if while_public:
+        condition &= UserItem.is_private.does_not_exist() | (UserItem.is_private == False)  # noqa: E712
+    transaction.update(UserItem(user_id), actions=actions, condition=condition)
 
 
 def mark_celebrity(user_id: str) -> bool:
