@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.dynamodb import BaseMeta, FromSettings, transact
 from chalicelib.core.errors import DependencyUnavailable, NotFound
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.media.domain import (
     MAX_PROCESSING_ATTEMPTS,

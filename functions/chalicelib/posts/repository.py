@@ -42,7 +42,7 @@ from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.media import repository as media
 from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostRef
