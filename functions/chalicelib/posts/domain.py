@@ -51,15 +51,6 @@ def is_comment_id(comment_id: str) -> bool:
     return ids.is_ulid(comment_id)
 
 
-class MediaNotAttachable(Exception):
-    """A post's transaction failed on these media: they changed after the service read them
-    (another post took one, it expired). The service reads them again to say why."""
-
-    def __init__(self, media_ids: set[str]) -> None:
-        super().__init__(f"media not attachable: {sorted(media_ids)}")
-        self.media_ids = media_ids
-
-
 @dataclass(frozen=True)
 class Mention:
     user_id: str

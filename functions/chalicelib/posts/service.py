@@ -19,16 +19,15 @@ from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
-from chalicelib.media import repository as media
+from chalicelib.media import service as media
 from chalicelib.media import storage
-from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
+from chalicelib.media.domain import MediaNotAttachable, Purpose
 from chalicelib.posts import captions, repository, visibility
 from chalicelib.posts.domain import (
     MAX_HASHTAGS,
     MAX_MENTIONS,
     Comment,
     LikeState,
-    MediaNotAttachable,
     Mention,
     Post,
     author_of,
@@ -200,14 +199,12 @@ def create_post(author_id: str, details: CreatePostInput) -> PostOut:
     mentions = _resolve_mentions(author_id, caption)
 
     now = utc_now()
-    found = media.get_many(details.media_ids, now)
-    for media_id in details.media_ids:
-        _check_attachable(author_id, media_id, found.get(media_id))
+    photos = media.photos_to_attach(author_id, details.media_ids, Purpose.POST, now)
     post = Post(
         post_id=new_post_id(author_id, now),
         author_id=author_id,
         created_at=now,
-        media=tuple(attached(found[media_id]) for media_id in details.media_ids),
+        media=tuple(photos),
         caption=caption,
         hashtags=tuple(tags),
         mentions=tuple(mentions),
@@ -216,11 +213,7 @@ def create_post(author_id: str, details: CreatePostInput) -> PostOut:
     try:
         repository.create_post(post, now)
     except MediaNotAttachable as exc:
-        # Something changed since the read (another post took a photo, it expired):
-        # read those media again to say what.
-        again = media.get_many(exc.media_ids, utc_now())
-        for media_id in sorted(exc.media_ids):
-            _check_attachable(author_id, media_id, again.get(media_id))
+        media.explain_refusal(author_id, exc, Purpose.POST)
         raise AlreadyExists("the media changed while the post was made; retry") from exc
     logger.info(
         "post created", post_id=post.post_id, media=len(post.media), hashtags=len(post.hashtags)
@@ -243,25 +236,6 @@ def _resolve_mentions(writer_id: str, text: str) -> list[Mention]:
         for name in names
         if name in user_ids and user_ids[name] not in blockers
     ]
-
-
-def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None:
-    if found is None:
-        raise NotFound(f"no media with id {media_id!r}")
-    if found.owner_id != owner_id:
-        raise NotAllowed(f"media {media_id!r} is not yours")
-    if found.purpose is not Purpose.POST:
-        # 409, as for media not ready: the request is well formed; the media's state refuses it.
-        raise AlreadyExists(
-            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
-            "purpose 'post'"
-        )
-    if found.post_id is not None:
-        raise AlreadyExists(f"media {media_id!r} is already in a post")
-    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
-        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
-    if found.status is MediaStatus.FAILED:
-        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
 
 
 def delete_post(caller_id: str, post_id: str) -> None:

@@ -148,8 +148,3 @@ class MediaPurge:
     owner_id: str
     story_id: str
     due_at: datetime
-
-
-class MediaNotAttachable(Exception):
-    """The story's transaction failed on its media: it changed after the service read it
-    (another story or post took it, it expired). The service reads it again to say why."""

@@ -15,12 +15,11 @@ from chalicelib.core.errors import AlreadyExists, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
-from chalicelib.media import repository as media
+from chalicelib.media import service as media
 from chalicelib.media import storage
-from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
+from chalicelib.media.domain import MediaNotAttachable, Purpose
 from chalicelib.stories import repository
 from chalicelib.stories.domain import (
-    MediaNotAttachable,
     Story,
     TrayAccount,
     expiry_of,
@@ -53,44 +52,22 @@ def create_story(owner_id: str, details: CreateStoryInput) -> StoryCreatedOut:
     Not ready, failed, or already used: 409.
     """
     now = utc_now()
-    photo = media.get_many([details.media_id], now).get(details.media_id)
-    _check_attachable(owner_id, details.media_id, photo)
-    assert photo is not None
+    (photo,) = media.photos_to_attach(owner_id, [details.media_id], Purpose.STORY, now)
     story = Story(
         story_id=new_story_id(owner_id, now),
         owner_id=owner_id,
         created_at=now,
         expires_at=expiry_of(now, get_settings().story_ttl_seconds),
-        media=attached(photo),
+        media=photo,
     )
     try:
         repository.create_story(story, now)
     except MediaNotAttachable as exc:
-        again = media.get_many([details.media_id], utc_now()).get(details.media_id)
-        _check_attachable(owner_id, details.media_id, again)
+        media.explain_refusal(owner_id, exc, Purpose.STORY)
         raise AlreadyExists("the media changed while the story was made; retry") from exc
     logger.info("story created", story_id=story.story_id)
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
     return render_created(story)
-
-
-def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None:
-    if found is None:
-        raise NotFound(f"no media with id {media_id!r}")
-    if found.owner_id != owner_id:
-        raise NotAllowed(f"media {media_id!r} is not yours")
-    if found.purpose is not Purpose.STORY:
-        # 409, as for media not ready: the request is well formed; the media's state refuses it.
-        raise AlreadyExists(
-            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
-            "purpose 'story'"
-        )
-    if found.story_id is not None or found.post_id is not None:
-        raise AlreadyExists(f"media {media_id!r} is already in a story")
-    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
-        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
-    if found.status is MediaStatus.FAILED:
-        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
 
 
 # Reading ----------------------------------------------------------------------------------
