@@ -14,6 +14,7 @@ from datetime import datetime
 
 from chalicelib.core import ids
 from chalicelib.media.domain import AttachedMedia
+from chalicelib.users.domain import User
 
 MAX_MEDIA_PER_POST = 10
 MAX_CAPTION = 2200
@@ -69,6 +70,18 @@ class Post:
     location: str | None = None
     like_count: int = 0
     comment_count: int = 0
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as one viewer sees it, with the facts that decided whether they may: what
+    every read of posts returns, and ``posts/schemas.py`` renders."""
+
+    post: Post
+    author: User
+    liked_by_me: bool
+    viewer_follows_author: bool = False
+    blocked_by_author: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.media import service as media
-from chalicelib.media import storage
 from chalicelib.media.domain import MediaNotAttachable, Purpose
 from chalicelib.posts import captions, repository, visibility
 from chalicelib.posts.domain import (
@@ -30,36 +28,25 @@ from chalicelib.posts.domain import (
     LikeState,
     Mention,
     Post,
+    PostView,
     author_of,
     is_comment_id,
     new_comment_id,
     new_post_id,
 )
-from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput, PostOut, render_post
+from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
 NO_POST = "no post with that id"
-
-
-@dataclass(frozen=True)
-class PostView:
-    """A post as one viewer sees it, with the facts that decided whether they may."""
-
-    post: Post
-    author: User
-    liked_by_me: bool
-    viewer_follows_author: bool = False
-    blocked_by_author: bool = False
-
 
 # Reading ----------------------------------------------------------------------------------
 
 
 def hydrate(
     viewer_id: str, post_ids: Sequence[str], followed_only: bool = False, visible_only: bool = False
-) -> list[PostOut]:
-    """Rendered posts for ``viewer_id``, in the order asked, each once; ids of posts that do
+) -> list[PostView]:
+    """Posts as ``viewer_id`` sees them, in the order asked, each once; ids of posts that do
     not exist (deleted, never made) are skipped.
 
     One BatchGetItem for a page of up to 33 posts by distinct authors (every page of 20),
@@ -72,11 +59,10 @@ def hydrate(
     (search, hashtag pages, saved posts). Both read the follow and block edges of the
     page's authors with the page (a page of 20 posts by 20 authors is still one request).
     """
-    views = _views(viewer_id, post_ids, followed_only=followed_only, visible_only=visible_only)
-    return [_render(view) for view in views]
+    return _views(viewer_id, post_ids, followed_only=followed_only, visible_only=visible_only)
 
 
-def get_post(viewer_id: str, post_id: str) -> PostOut:
+def get_post(viewer_id: str, post_id: str) -> PostView:
     """One post, read with the facts deciding whether the viewer may see it (one request).
     No such post, or an author who blocked the viewer: 404. A private account's: 403."""
     views = _views(viewer_id, [post_id], check_access=True)
@@ -87,10 +73,10 @@ def get_post(viewer_id: str, post_id: str) -> PostOut:
         visibility.require_may_see(
             viewer_id, view.author, view.viewer_follows_author, view.blocked_by_author, "posts"
         )
-    return _render(view)
+    return view
 
 
-def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[PostOut]:
+def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[PostView]:
     """A profile's posts, newest first."""
     visibility.ensure_may_see(viewer_id, user_id, "posts")
     ids = repository.posts_page(user_id, page)
@@ -143,10 +129,6 @@ def _views(
     return views
 
 
-def _render(view: PostView) -> PostOut:
-    return render_post(view.post, view.author, view.liked_by_me, storage.public_url)
-
-
 @contextmanager
 def _as_no_post() -> Iterator[None]:
     """A post whose author blocked the viewer, or whose author is gone, does not exist for
@@ -186,7 +168,7 @@ def ensure_comment_visible(viewer_id: str, post_id: str, comment_id: str) -> Non
 # Posting ----------------------------------------------------------------------------------
 
 
-def create_post(author_id: str, details: CreatePostInput) -> PostOut:
+def create_post(author_id: str, details: CreatePostInput) -> PostView:
     """Make a post of the author's ready photos, atomically (see ``repository.create_post``).
 
     Someone else's media: 403. Unknown or expired: 404. Not ready, failed, or already in a
@@ -219,7 +201,7 @@ def create_post(author_id: str, details: CreatePostInput) -> PostOut:
         "post created", post_id=post.post_id, media=len(post.media), hashtags=len(post.hashtags)
     )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
-    return _render(_views(author_id, [post.post_id], consistent=True)[0])
+    return _views(author_id, [post.post_id], consistent=True)[0]
 
 
 def _resolve_mentions(writer_id: str, text: str) -> list[Mention]:
@@ -284,7 +266,7 @@ def unlike(viewer_id: str, post_id: str) -> LikeState:
 
 def add_comment(viewer_id: str, post_id: str, details: CreateCommentInput) -> tuple[Comment, User]:
     """Comment on a post the viewer can see; ``@names`` in it are kept as user ids for
-    notifications. Returns the comment and its author, to render."""
+    notifications. Returns the comment and its author."""
     author_id = _visible_author(viewer_id, post_id)
     mentions = _resolve_mentions(viewer_id, details.text)
     now = utc_now()
