@@ -26,7 +26,7 @@ from chalicelib.media.domain import (
     parse_upload_key,
     rendition_key,
 )
-from chalicelib.media.schemas import CreateUploadInput, MediaOut, render_media
+from chalicelib.media.schemas import CreateUploadInput
 from chalicelib.media.storage import PresignedUpload
 
 
@@ -50,12 +50,12 @@ def create_upload(owner_id: str, request: CreateUploadInput) -> tuple[Media, Pre
     return media, upload
 
 
-def get_own_media(viewer_id: str, media_id: str) -> MediaOut:
-    """The caller's own media with fetchable URLs; anyone else's reads as not found."""
+def get_own_media(viewer_id: str, media_id: str) -> Media:
+    """The caller's own media; anyone else's reads as not found."""
     media = repository.get_media(media_id, utc_now())
     if media.owner_id != viewer_id:
         raise NotFound("no media with that id")
-    return render_media(media, storage.public_url)
+    return media
 
 
 def photos_to_attach(
