@@ -27,7 +27,7 @@ import pytest
 from chalice.test import Client
 
 from infrastructure.local_stack.event_plumbing import EventPlumbing
-from tests.support import Account, create_post
+from tests.support import Account, create_post, objects_of_media
 
 FAILURES = 2  # the record's first two deliveries fail; Lambda's (and the plumbing's) retries
 
@@ -338,8 +338,7 @@ def media_stream_case(world: World) -> Fault:
     bucket = get_settings().media_bucket
 
     def objects_of(media_id: str) -> list[str]:
-        listed = boto3.client("s3").list_objects_v2(Bucket=bucket)
-        return [o["Key"] for o in listed.get("Contents", []) if media_id in o["Key"]]
+        return objects_of_media(boto3.client("s3"), media_id, bucket)
 
     assert all(objects_of(media_id) for media_id in media)
     fault = fail_twice(
