@@ -7,7 +7,6 @@ from chalicelib.api.health import health_api
 from chalicelib.api.middleware import register_middleware
 from chalicelib.auth import handlers as auth_handlers
 from chalicelib.auth.routes import auth_api
-from chalicelib.connections import handlers as websocket
 from chalicelib.core.config import event_source_names
 from chalicelib.feed import handlers as feed_handlers
 from chalicelib.feed.routes import feed_api
@@ -15,6 +14,7 @@ from chalicelib.follows.routes import follows_api
 from chalicelib.media import handlers as media_handlers
 from chalicelib.media.domain import UPLOADS_PREFIX
 from chalicelib.media.routes import media_api
+from chalicelib.messages import handlers as messages_handlers
 from chalicelib.messages.routes import messages_api
 from chalicelib.notifications.routes import notifications_api
 from chalicelib.posts.routes import posts_api
@@ -25,6 +25,7 @@ from chalicelib.stories import handlers as story_handlers
 from chalicelib.stories.routes import stories_api
 from chalicelib.streams import handlers as streams
 from chalicelib.users.routes import users_api
+from chalicelib.websocket import handlers as websocket
 
 # Chalice's app.log is logging.getLogger("shutter"), the very logger Powertools writes its JSON
 # through (chalicelib/core/observability.py): a handler of Chalice's own there would write every
@@ -55,7 +56,9 @@ register_middleware(app)  # last: it wraps the routes registered above
 # middleware would not wrap it, and Blueprint.current_app would be unset (aws/chalice#1566).
 connect = app.on_ws_connect()(websocket.connect)
 disconnect = app.on_ws_disconnect()(websocket.disconnect)
-message = app.on_ws_message()(websocket.message)
+message = app.on_ws_message()(
+    websocket.frames_to(messages_handlers.handle_frame, app.websocket_api)
+)
 
 # Read while Lambda's init registers the handlers; the rest of the settings on first use.
 sources = event_source_names()
