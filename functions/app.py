@@ -8,7 +8,9 @@ from chalicelib.api.middleware import register_middleware
 from chalicelib.auth import handlers as auth_handlers
 from chalicelib.auth.routes import auth_api
 from chalicelib.core.config import event_source_names
-from chalicelib.feed import handlers as feed_handlers
+from chalicelib.fanout import handlers as fanout_handlers
+from chalicelib.fanout import inboxes as fanout_inboxes
+from chalicelib.feed.inboxes import FEED_INBOXES
 from chalicelib.feed.routes import feed_api
 from chalicelib.follows.routes import follows_api
 from chalicelib.media import handlers as media_handlers
@@ -22,6 +24,7 @@ from chalicelib.reports.routes import reports_api
 from chalicelib.saved.routes import saved_api
 from chalicelib.search.routes import search_api
 from chalicelib.stories import handlers as story_handlers
+from chalicelib.stories.inboxes import STORY_INBOXES
 from chalicelib.stories.routes import stories_api
 from chalicelib.streams import handlers as streams
 from chalicelib.users.routes import users_api
@@ -87,8 +90,11 @@ media_stream = app.on_dynamodb_record(sources.media_stream_arn, **streams.BATCH)
     streams.media_stream
 )
 fanout_worker = app.on_sqs_message(queue=sources.fanout_queue, batch_size=1)(
-    feed_handlers.fanout_worker
+    fanout_handlers.fanout_worker
 )
+# One fan-out queue for every feature: each registers its kinds of job and what they write.
+fanout_inboxes.register(FEED_INBOXES)
+fanout_inboxes.register(STORY_INBOXES)
 sweep_stories = app.schedule(Rate(1, unit=Rate.MINUTES))(story_handlers.sweep_stories)
 sweep_unconfirmed_signups = app.schedule(Rate(1, unit=Rate.HOURS))(
     auth_handlers.sweep_unconfirmed_signups
