@@ -11,10 +11,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from chalicelib.core.clock import epoch_seconds, utc_now
 from chalicelib.core.observability import logger
+from chalicelib.core.stream_records import removed_by_ttl
 from chalicelib.fanout.queue import fanout_queue
 from chalicelib.stories import cleanup, fanout
 from chalicelib.stories.domain import StoryRef
-from chalicelib.streams.records import removed_by_ttl
 
 INSERT, REMOVE = DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.REMOVE
 
