@@ -334,7 +334,7 @@ def open_connection(account: Account, name: str) -> str:
     ``$connect`` does with the account's token (valid for an hour); returns its id."""
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.connections import repository as connections
+    from chalicelib.websocket import repository as connections
 
     connection_id = f"{account.user_id}-{name}"
     now = datetime.now(UTC)
