@@ -31,9 +31,9 @@ from chalicelib.messages.schemas import (
     SendMessageInput,
     render_message,
 )
-from chalicelib.notifications.push import FramePusher
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
+from chalicelib.websocket.push import FramePusher
 
 NOT_A_MEMBER = "you are not in this conversation"
 

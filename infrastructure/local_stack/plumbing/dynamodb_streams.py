@@ -107,6 +107,13 @@ def _sequence(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
+# Where each mapping checkpointed in each shard, kept across the sources of this process: a
+# mapping on AWS keeps its position while it is disabled, so a plumbing started again (each
+# test module starts one) resumes there instead of reading the shard from TRIM_HORIZON again,
+# which redelivered every record of a test session to every later plumbing.
+_checkpoints: dict[tuple[str, str, str], str] = {}
+
+
 @dataclass
 class _ShardReader:
     """Where the mapping stands in one shard: what it has read and not yet checkpointed."""
@@ -124,6 +131,8 @@ class _ShardReader:
     # (bisect on error): the lengths of the next batches.
     pinned_batch_lengths: deque[int] = field(default_factory=deque)
     caught_up: bool = False
+    # The mapping's key for `_checkpoints`: (function name, stream ARN, shard id).
+    mapping_key: tuple[str, str, str] | None = None
     # GetRecords returned no next iterator: the shard was closed and has been read to its end.
     closed: bool = False
     failing_sequence: str | None = None
@@ -140,6 +149,8 @@ class _ShardReader:
 
     def checkpoint(self, record_count: int) -> None:
         """Mark the first `record_count` buffered records as processed."""
+        if record_count and self.mapping_key is not None:
+            _checkpoints[self.mapping_key] = _sequence(self.buffer[record_count - 1])
         del self.buffer[:record_count]
         if not self.buffer:
             self.buffered_since = None
@@ -323,6 +334,8 @@ class DynamoDBStreamSource:
         # there. Everything in a shard found later is newer than the mapping.
         position = self._starting_position if not self._mapping_started else "TRIM_HORIZON"
         reader = _ShardReader(shard["ShardId"], shard.get("ParentShardId"), position)
+        reader.mapping_key = (self._function.function_name, str(self._stream_arn), reader.shard_id)
+        reader.last_read_sequence = _checkpoints.get(reader.mapping_key)
         # Take the iterator now: a LATEST iterator taken at the first poll would skip what
         # was written in between.
         reader.iterator = self._shard_iterator(reader)
