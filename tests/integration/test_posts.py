@@ -191,7 +191,7 @@ def test_two_posts_racing_for_one_photo_make_one_post(
 
     def attempt(_: int) -> str:
         try:
-            return service.create_post(author.user_id, details).post_id
+            return service.create_post(author.user_id, details).post.post_id
         except AlreadyExists:
             return "conflict"
 
@@ -453,7 +453,7 @@ def test_eight_concurrent_likes_by_one_user_count_once(
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(lambda _: service.like(fan.user_id, post["post_id"]), range(8)))
     assert all(state.liked for state in states)
-    assert service.hydrate(fan.user_id, [post["post_id"]])[0].like_count == 1
+    assert service.hydrate(fan.user_id, [post["post_id"]])[0].post.like_count == 1
 
 
 def test_twenty_users_liking_at_once_count_twenty(
@@ -469,7 +469,7 @@ def test_twenty_users_liking_at_once_count_twenty(
         )
     assert max(counts) == 20  # every caller read a count that includes its own like
     assert min(counts) >= 1
-    assert service.hydrate(fans[0].user_id, [post["post_id"]])[0].like_count == 20
+    assert service.hydrate(fans[0].user_id, [post["post_id"]])[0].post.like_count == 20
 
 
 # Comments ---------------------------------------------------------------------------------
@@ -568,7 +568,7 @@ def test_concurrent_comments_are_counted_exactly(
             lambda fan: service.add_comment(fan.user_id, post["post_id"], CreateCommentInput(text="hi")),
             fans,
         ))  # fmt: skip
-    assert service.hydrate(fans[0].user_id, [post["post_id"]])[0].comment_count == 10
+    assert service.hydrate(fans[0].user_id, [post["post_id"]])[0].post.comment_count == 10
 
 
 # Hydration --------------------------------------------------------------------------------
@@ -611,7 +611,7 @@ def twenty_posts(chalice_app, make_account, make_ready_media):  # type: ignore[n
     for index in range(20):
         author = authors[index % 4]
         details = CreatePostInput(media_ids=[make_ready_media(author)], caption=f"#{index}")
-        post_ids.append(service.create_post(author.user_id, details).post_id)
+        post_ids.append(service.create_post(author.user_id, details).post.post_id)
     return authors, post_ids
 
 
@@ -630,11 +630,11 @@ def test_hydrating_a_page_of_twenty_posts_is_one_batch_get(
 
     assert batch_get_calls["calls"] == 1
     assert batch_get_calls["keys"] == [20 + 4 + 20]  # posts, distinct authors, likes
-    assert [post.post_id for post in page] == list(reversed(post_ids))
-    assert [post.liked_by_me for post in page] == [
+    assert [view.post.post_id for view in page] == list(reversed(post_ids))
+    assert [view.liked_by_me for view in page] == [
         post_id in post_ids[::3] for post_id in reversed(post_ids)
     ]
-    assert {post.author.username for post in page} == {a.username for a in authors}
+    assert {view.author.username for view in page} == {a.username for a in authors}
 
 
 def test_hydrate_skips_missing_posts_and_keeps_the_order(
@@ -650,7 +650,7 @@ def test_hydrate_skips_missing_posts_and_keeps_the_order(
     gone = f"01JD3ZK8X7M4Q2V9W5T6R8Y0AB_{author.user_id}"
     batch_get_calls.update(calls=0)
     asked = [newer, gone, "garbage", older, newer]
-    assert [post.post_id for post in service.hydrate(viewer.user_id, asked)] == [newer, older]
+    assert [view.post.post_id for view in service.hydrate(viewer.user_id, asked)] == [newer, older]
     assert batch_get_calls["calls"] == 1
     assert service.hydrate(viewer.user_id, []) == []
     assert service.hydrate(viewer.user_id, ["garbage"]) == []
@@ -664,7 +664,7 @@ def test_hydrate_retries_unprocessed_keys(make_account, author_with_post, batch_
     batch_get_calls.update(calls=0, unprocessed=2)
     page = service.hydrate(make_account("viewer").user_id, [post["post_id"]])
     assert batch_get_calls["calls"] == 3
-    assert [found.post_id for found in page] == [post["post_id"]]
+    assert [found.post.post_id for found in page] == [post["post_id"]]
 
 
 def unknown_post_ids(count: int, authors: int) -> list[str]:

@@ -62,16 +62,16 @@ def test_messages_past_the_limit_get_429_with_retry_after_and_store_nothing(
 def test_a_refused_write_does_not_use_up_the_limit(
     client: Client, make_account, set_limits
 ) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.core.config import get_settings
     from chalicelib.limits import repository
-    from chalicelib.limits.domain import Action
-    from chalicelib.limits.service import limit_for
+    from chalicelib.limits.domain import Action, window_for
 
     set_limits("messages=2/86400")
     alice = make_account("alice")
     nobody = Account("no-such-user", "nobody", "", "")
     assert _send(client, alice, nobody).status_code == 404
 
-    window = limit_for(Action.MESSAGES).window_of(datetime.now(UTC))
+    window = window_for(Action.MESSAGES, get_settings().rate_limits, datetime.now(UTC))
     assert repository.used(alice.user_id, window) == 0
 
 

@@ -109,8 +109,3 @@ def list_body[T, O: Output](
         items=[render(item) for item in page.items],
         next_cursor=cursor_codec().encode(page.position, paging.scope),
     )
-
-
-def as_is[O: Output](item: O) -> O:
-    """``list_body``'s render for pages whose items the service already rendered."""
-    return item

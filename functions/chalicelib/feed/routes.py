@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.requests import as_is, caller, list_body, page_request
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -24,4 +24,5 @@ def get_feed() -> schema.ListOf[schemas.PostOut]:
     """Posts of the accounts you follow, and your own, newest first."""
     request = feed_api.current_request
     paging = page_request(request)
-    return list_body(service.read_feed(caller(request).user_id, paging), paging, as_is)
+    page = service.read_feed(caller(request).user_id, paging)
+    return list_body(page, paging, schemas.render_post)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import heapq
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import TYPE_CHECKING
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.pagination import Page, PageRequest
@@ -13,13 +12,10 @@ from chalicelib.feed import repository as feeds
 from chalicelib.follows import repository as follows
 from chalicelib.posts import repository as posts
 from chalicelib.posts import service as post_views
-from chalicelib.posts.domain import PostRef
-
-if TYPE_CHECKING:
-    from chalicelib.posts.schemas import PostOut
+from chalicelib.posts.domain import PostRef, PostView
 
 
-def read_feed(viewer_id: str, page: PageRequest) -> Page[PostOut]:
+def read_feed(viewer_id: str, page: PageRequest) -> Page[PostView]:
     """One page, newest first: the viewer's feed entries (one Query), the celebrities they
     follow (one Query) and each one's recent posts (one Query each, bounded), k-way merged,
     then hydrated in one BatchGetItem, which also drops authors the viewer has unfollowed

@@ -46,7 +46,7 @@ from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import requests_repository as requests
 from chalicelib.follows.domain import FollowOutcome, FollowRequest, RequestOutcome
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.notifications import repository as notifications
 from chalicelib.notifications.domain import Notification

@@ -15,8 +15,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 from chalicelib.core.clock import epoch_seconds
+from chalicelib.core.errors import RateLimited
 
 DAY = 24 * 60 * 60
 
@@ -83,3 +85,33 @@ def parse_overrides(spec: str) -> dict[Action, Limit]:
 
 def limits_from(spec: str) -> dict[Action, Limit]:
     return {**DEFAULT_LIMITS, **parse_overrides(spec)}
+
+
+@cache
+def _limits(spec: str) -> dict[Action, Limit]:
+    return limits_from(spec)  # parsed once per spec: every limited write asks
+
+
+def window_for(action: Action, overrides: str, now: datetime) -> Window:
+    """The window of ``action``'s limit (under a stage's ``RATE_LIMITS`` overrides) that
+    ``now`` falls in: the counter a write charges."""
+    return _limits(overrides)[action].window_of(now)
+
+
+def refusal(window: Window, now: datetime) -> RateLimited:
+    """What a write refused by its limit raises: 429 with ``Retry-After`` (the window's end)."""
+    limit = window.limit
+    return RateLimited(
+        f"you can do this {limit.count} times per {_spell(limit.window_seconds)}; try again later",
+        retry_after_seconds=window.seconds_left(now),
+        limit=limit.count,
+        resets_at=window.ends_at,
+    )
+
+
+def _spell(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return unit if count == 1 else f"{count} {unit}s"
+    return f"{seconds} seconds"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from chalicelib.core.errors import AlreadyExists, NotAllowed, NotFound
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOADS_PREFIX = "uploads/"
 RENDITIONS_PREFIX = "renditions/"
@@ -65,6 +67,11 @@ class Media:
     @property
     def upload_key(self) -> str:
         return upload_key(self.owner_id, self.media_id)
+
+    @property
+    def is_attached(self) -> bool:
+        """Whether something holds it already: a post, a story or a profile."""
+        return any(held is not None for held in (self.post_id, self.story_id, self.avatar_of))
 
 
 def upload_key(owner_id: str, media_id: str) -> str:
@@ -135,3 +142,72 @@ def attached(ready: Media) -> AttachedMedia:
     return AttachedMedia(
         ready.media_id, ready.width or 0, ready.height or 0, dict(ready.renditions)
     )
+
+
+# Attaching ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    """What a photo is attached to, and what its media item records of it: a post or a story
+    (their ids) or a profile (the user's id, as its avatar). ``purpose`` is what the photo
+    must have been uploaded for, and names the holder in what a refusal says."""
+
+    purpose: Purpose
+    holder_id: str
+
+    @classmethod
+    def post(cls, post_id: str) -> Holder:
+        return cls(Purpose.POST, post_id)
+
+    @classmethod
+    def story(cls, story_id: str) -> Holder:
+        return cls(Purpose.STORY, story_id)
+
+    @classmethod
+    def avatar(cls, user_id: str) -> Holder:
+        return cls(Purpose.AVATAR, user_id)
+
+
+# How a media something holds already is described to whoever tries to attach it again.
+_ALREADY = {Purpose.POST: "in a post", Purpose.STORY: "in a story", Purpose.AVATAR: "an avatar"}
+# Holders to whom someone else's photo is as unknown as one that does not exist (404), so
+# media ids leak nothing; the others say it is not yours (403), as the contract has it for
+# posts.
+_OTHERS_MEDIA_UNKNOWN = frozenset({Purpose.AVATAR})
+
+
+def check_attachable(media_id: str, found: Media | None, owner_id: str, purpose: Purpose) -> None:
+    """The rule for attaching a photo to a post, a story or a profile: the owner's own
+    upload, made for that ``purpose``, ready and held by nothing yet (``found`` is None when
+    it does not exist or expired).
+
+    Raises NotFound (404), NotAllowed (403: someone else's, where the holder says so) or
+    AlreadyExists (409: the request is well formed; the media's state refuses it).
+    """
+    hides_others = purpose in _OTHERS_MEDIA_UNKNOWN
+    if found is None or (hides_others and found.owner_id != owner_id):
+        unknown = f"no media with id {media_id!r}"
+        raise NotFound(f"{unknown} is yours" if hides_others else unknown)
+    if found.owner_id != owner_id:
+        raise NotAllowed(f"media {media_id!r} is not yours")
+    if found.purpose is not purpose:
+        raise AlreadyExists(
+            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
+            f"purpose {purpose.value!r}"
+        )
+    if found.is_attached:
+        raise AlreadyExists(f"media {media_id!r} is already {_ALREADY[purpose]}")
+    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
+        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
+    if found.status is MediaStatus.FAILED:
+        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
+
+
+class MediaNotAttachable(Exception):
+    """A holder's transaction failed on these media: they changed after they were read and
+    checked (another holder took one, it expired). Reading them again says why."""
+
+    def __init__(self, media_ids: set[str]) -> None:
+        super().__init__(f"media not attachable: {sorted(media_ids)}")
+        self.media_ids = media_ids

@@ -25,12 +25,13 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.dynamodb import BaseMeta, FromSettings, transact
 from chalicelib.core.errors import DependencyUnavailable, NotFound
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.media.domain import (
     MAX_PROCESSING_ATTEMPTS,
     NOT_PROCESSED,
     AttachedMedia,
+    Holder,
     Media,
     MediaStatus,
     Purpose,
@@ -291,43 +292,45 @@ def get_many(media_ids: Iterable[str], now: datetime) -> dict[str, Media]:
     return {item.media_id: _to_media(item, now) for item in items if not _expired(item, now)}
 
 
-def attach_to_post(
-    transaction: TransactWrite, media_id: str, owner_id: str, post_id: str, now: datetime
+def attach(
+    transaction: TransactWrite, media_id: str, owner_id: str, holder: Holder, now: datetime
 ) -> None:
-    """Add to a post's transaction: mark the media as that post's and stop its TTL.
+    """Add to the holder's transaction (a post's, a story's, a profile's): record the media
+    as the holder's and stop its TTL.
 
-    The condition holds only for the owner's ready, unexpired media that no post has yet,
-    so two posts racing for one photo cannot both get it, whatever was read before.
+    The condition holds only for the owner's ready, unexpired media uploaded for the
+    holder's purpose that nothing holds yet, so two holders racing for one photo cannot both
+    get it, whatever was read before. A story's clean-up releases its media after retention
+    (``release``), a post's deletion in its own transaction (``release_in``), an avatar's
+    replacement in the profile's (``release_from_avatar``).
     """
     unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
-    transaction.update(
-        MediaItem(media_id),
-        actions=[MediaItem.post_id.set(post_id), MediaItem.expires_at.remove()],
-        condition=(MediaItem.owner_id == owner_id)
-        & (MediaItem.status == MediaStatus.READY.value)
-        & MediaItem.post_id.does_not_exist()
-        & unexpired,
-    )
-
-
-def attach_to_story(
-    transaction: TransactWrite, media_id: str, owner_id: str, story_id: str, now: datetime
-) -> None:
-    """Add to a story's transaction: mark the media as that story's and stop its TTL.
-
-    Same guard as ``attach_to_post``: the owner's ready, unexpired media that no post and
-    no story has yet. The story's clean-up releases it (``release``) after retention.
-    """
-    unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
-    transaction.update(
-        MediaItem(media_id),
-        actions=[MediaItem.story_id.set(story_id), MediaItem.expires_at.remove()],
-        condition=(MediaItem.owner_id == owner_id)
-        & (MediaItem.status == MediaStatus.READY.value)
-        & MediaItem.post_id.does_not_exist()
+    held_by_nothing = (
+        MediaItem.post_id.does_not_exist()
         & MediaItem.story_id.does_not_exist()
+        & MediaItem.avatar_of.does_not_exist()
+    )
+    transaction.update(
+        MediaItem(media_id),
+        actions=[
+            _holder_attribute(holder.purpose).set(holder.holder_id),
+            MediaItem.expires_at.remove(),
+        ],
+        condition=(MediaItem.owner_id == owner_id)
+        & (MediaItem.purpose == holder.purpose.value)
+        & (MediaItem.status == MediaStatus.READY.value)
+        & held_by_nothing
         & unexpired,
     )
+
+
+def _holder_attribute(purpose: Purpose) -> UnicodeAttribute:
+    """Where the media item records its holder: each purpose has its own attribute."""
+    return {
+        Purpose.POST: MediaItem.post_id,
+        Purpose.STORY: MediaItem.story_id,
+        Purpose.AVATAR: MediaItem.avatar_of,
+    }[purpose]
 
 
 def release_in(transaction: TransactWrite, media_id: str, owner_id: str) -> None:
@@ -351,25 +354,6 @@ def release(media_id: str, owner_id: str) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise DependencyUnavailable("could not release the media") from exc
-
-
-def attach_as_avatar(
-    transaction: TransactWrite, media_id: str, owner_id: str, now: datetime
-) -> None:
-    """Add to a profile's transaction: make the media that user's avatar and stop its TTL.
-
-    Same guard as ``attach_to_post``: the owner's ready, unexpired media that is nobody's
-    avatar yet (its purpose, checked before, keeps it out of posts and stories).
-    """
-    unexpired = MediaItem.expires_at.does_not_exist() | (MediaItem.expires_at > epoch_seconds(now))
-    transaction.update(
-        MediaItem(media_id),
-        actions=[MediaItem.avatar_of.set(owner_id), MediaItem.expires_at.remove()],
-        condition=(MediaItem.owner_id == owner_id)
-        & (MediaItem.status == MediaStatus.READY.value)
-        & MediaItem.avatar_of.does_not_exist()
-        & unexpired,
-    )
 
 
 def release_from_avatar(transaction: TransactWrite, media_id: str, user_id: str) -> None:

@@ -29,4 +29,4 @@ def create_upload(details: schemas.CreateUploadInput) -> schemas.UploadOut:
 def get_media(media_id: str) -> schemas.MediaOut:
     """One of your uploads: pending until processed, then ready or failed (with a reason)."""
     me = caller(media_api.current_request)
-    return service.get_own_media(me.user_id, media_id)
+    return schemas.render_media(service.get_own_media(me.user_id, media_id))

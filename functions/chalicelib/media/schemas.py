@@ -15,7 +15,7 @@ from chalicelib.media.domain import (
     Purpose,
     StoredRendition,
 )
-from chalicelib.media.storage import PresignedUpload
+from chalicelib.media.storage import PresignedUpload, public_url
 
 
 class CreateUploadInput(StrictInput):
@@ -110,12 +110,13 @@ def render_photo(photo: AttachedMedia, url_for: Callable[[str], str]) -> PhotoOu
     )
 
 
-def render_media(media: Media, url_for: Callable[[str], str]) -> MediaOut:
+def render_media(media: Media) -> MediaOut:
+    """An upload as its owner sees it, its renditions' URLs made by ``storage.public_url``."""
     return MediaOut(
         media_id=media.media_id,
         status=media.status.public_value,  # type: ignore[arg-type]  # one of the three
         reason=media.reason or None,
         width=media.width,
         height=media.height,
-        renditions=render_renditions(media.renditions, url_for),
+        renditions=render_renditions(media.renditions, public_url),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from chalicelib.core.clock import utc_now
@@ -14,13 +15,18 @@ from chalicelib.media.domain import (
     MAX_PROCESSING_ATTEMPTS,
     MAX_UPLOAD_BYTES,
     NOT_PROCESSED,
+    AttachedMedia,
     Media,
+    MediaNotAttachable,
     MediaStatus,
+    Purpose,
     StoredRendition,
+    attached,
+    check_attachable,
     parse_upload_key,
     rendition_key,
 )
-from chalicelib.media.schemas import CreateUploadInput, MediaOut, render_media
+from chalicelib.media.schemas import CreateUploadInput
 from chalicelib.media.storage import PresignedUpload
 
 
@@ -44,12 +50,34 @@ def create_upload(owner_id: str, request: CreateUploadInput) -> tuple[Media, Pre
     return media, upload
 
 
-def get_own_media(viewer_id: str, media_id: str) -> MediaOut:
-    """The caller's own media with fetchable URLs; anyone else's reads as not found."""
+def get_own_media(viewer_id: str, media_id: str) -> Media:
+    """The caller's own media; anyone else's reads as not found."""
     media = repository.get_media(media_id, utc_now())
     if media.owner_id != viewer_id:
         raise NotFound("no media with that id")
-    return render_media(media, storage.public_url)
+    return media
+
+
+def photos_to_attach(
+    owner_id: str, media_ids: Sequence[str], purpose: Purpose, now: datetime
+) -> list[AttachedMedia]:
+    """The owner's media as a holder of ``purpose`` keeps them, in the order asked: read in
+    one consistent request and each checked (``check_attachable``) before the holder's
+    transaction attaches them (``repository.attach``), which checks again as it writes."""
+    found = repository.get_many(media_ids, now)
+    for media_id in media_ids:
+        check_attachable(media_id, found.get(media_id), owner_id, purpose)
+    return [attached(found[media_id]) for media_id in media_ids]
+
+
+def explain_refusal(owner_id: str, refused: MediaNotAttachable, purpose: Purpose) -> None:
+    """After a holder's transaction failed on its media, which changed since they were read
+    (another holder took one, it expired): read them again and raise what
+    ``check_attachable`` says of them now. Returns when they look attachable again; the
+    caller then answers a conflict to retry."""
+    again = repository.get_many(refused.media_ids, utc_now())
+    for media_id in sorted(refused.media_ids):
+        check_attachable(media_id, again.get(media_id), owner_id, purpose)
 
 
 def process_upload(

@@ -41,7 +41,7 @@ from chalicelib.core.ids import new_ulid
 from chalicelib.core.memo import BoundedMemo
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.messages.domain import ConversationSummary, Draft, Message, Sent
 from chalicelib.users import repository as users

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib.api.operations import operation
-from chalicelib.api.requests import as_is, caller, list_body, page_request
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def conversations() -> schema.ListOf[schemas.ConversationOut]:
     request = messages_api.current_request
     paging = page_request(request)
     page = service.conversations_of(caller(request).user_id, paging)
-    return list_body(page, paging, as_is)
+    return list_body(page, paging, lambda pair: schemas.render_conversation(*pair))
 
 
 @messages_api.route("/conversations/{conversation_id}/messages", methods=["GET"])

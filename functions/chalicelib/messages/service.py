@@ -26,14 +26,13 @@ from chalicelib.messages.domain import (
     is_conversation_id,
 )
 from chalicelib.messages.schemas import (
-    ConversationOut,
     MessageFrame,
     ReadReceiptFrame,
     SendMessageInput,
-    render_conversation,
     render_message,
 )
 from chalicelib.users import repository as users
+from chalicelib.users.domain import User
 from chalicelib.websocket.push import FramePusher
 
 NOT_A_MEMBER = "you are not in this conversation"
@@ -105,15 +104,15 @@ def ensure_message_readable(reader_id: str, conversation_id: str, seq: int) -> N
         raise NotFound("no message with that seq in this conversation")
 
 
-def conversations_of(user_id: str, page: PageRequest) -> Page[ConversationOut]:
-    """The user's conversations, latest activity first, with the other member's summary."""
+def conversations_of(
+    user_id: str, page: PageRequest
+) -> Page[tuple[ConversationSummary, User | None]]:
+    """The user's conversations, latest activity first, each with the other member's
+    profile (None for an account that is gone)."""
     summaries = repository.inbox_page(user_id, page)
     others = users.get_users(summary.other_user_id for summary in summaries.items)
     return Page(
-        [
-            render_conversation(summary, others.get(summary.other_user_id))
-            for summary in summaries.items
-        ],
+        [(summary, others.get(summary.other_user_id)) for summary in summaries.items],
         summaries.position,
     )
 

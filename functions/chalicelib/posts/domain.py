@@ -14,6 +14,7 @@ from datetime import datetime
 
 from chalicelib.core import ids
 from chalicelib.media.domain import AttachedMedia
+from chalicelib.users.domain import User
 
 MAX_MEDIA_PER_POST = 10
 MAX_CAPTION = 2200
@@ -51,15 +52,6 @@ def is_comment_id(comment_id: str) -> bool:
     return ids.is_ulid(comment_id)
 
 
-class MediaNotAttachable(Exception):
-    """A post's transaction failed on these media: they changed after the service read them
-    (another post took one, it expired). The service reads them again to say why."""
-
-    def __init__(self, media_ids: set[str]) -> None:
-        super().__init__(f"media not attachable: {sorted(media_ids)}")
-        self.media_ids = media_ids
-
-
 @dataclass(frozen=True)
 class Mention:
     user_id: str
@@ -78,6 +70,18 @@ class Post:
     location: str | None = None
     like_count: int = 0
     comment_count: int = 0
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as one viewer sees it, with the facts that decided whether they may: what
+    every read of posts returns, and ``posts/schemas.py`` renders."""
+
+    post: Post
+    author: User
+    liked_by_me: bool
+    viewer_follows_author: bool = False
+    blocked_by_author: bool = False
 
 
 @dataclass(frozen=True)

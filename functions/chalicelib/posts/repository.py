@@ -42,10 +42,11 @@ from chalicelib.core.errors import DependencyUnavailable, NotFound
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.media import repository as media
-from chalicelib.posts.domain import Comment, MediaNotAttachable, Mention, Post, PostRef
+from chalicelib.media.domain import Holder, MediaNotAttachable
+from chalicelib.posts.domain import Comment, Mention, Post, PostRef
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
@@ -166,7 +167,7 @@ def create_post(post: Post, now: datetime) -> None:
     def build(transaction: TransactWrite) -> None:
         transaction.save(_to_item(post), condition=PostItem.post_id.does_not_exist())
         for media_id in media_ids:
-            media.attach_to_post(transaction, media_id, post.author_id, post.post_id, now)
+            media.attach(transaction, media_id, post.author_id, Holder.post(post.post_id), now)
         users.add_count_changes(transaction, post.author_id, post_count=1)
         limits.charge(transaction, post.author_id, Action.POSTS, now)  # last
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib.api.operations import operation
-from chalicelib.api.requests import as_is, caller, list_body, page_request
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -26,14 +26,16 @@ def create_post(details: schemas.CreatePostInput) -> schemas.PostOut:
 
     Photos not ready yet: 409. Someone else's: 403. Unknown: 404.
     """
-    return service.create_post(caller(posts_api.current_request).user_id, details)
+    return schemas.render_post(
+        service.create_post(caller(posts_api.current_request).user_id, details)
+    )
 
 
 @posts_api.route("/posts/{post_id}", methods=["GET"])
 @operation(errors=(403,))
 def get_post(post_id: str) -> schemas.PostOut:
     """A post; a private account's only for its approved followers (403)."""
-    return service.get_post(caller(posts_api.current_request).user_id, post_id)
+    return schemas.render_post(service.get_post(caller(posts_api.current_request).user_id, post_id))
 
 
 @posts_api.route("/posts/{post_id}", methods=["DELETE"])
@@ -50,7 +52,7 @@ def user_posts(user_id: str) -> schema.ListOf[schemas.PostOut]:
     request = posts_api.current_request
     paging = page_request(request)
     page = service.posts_of(caller(request).user_id, user_id, paging)
-    return list_body(page, paging, as_is)
+    return list_body(page, paging, schemas.render_post)
 
 
 @posts_api.route("/posts/{post_id}/like", methods=["POST"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
@@ -10,6 +9,7 @@ from pydantic import Field, StringConstraints, field_validator
 from chalicelib.core.clock import iso
 from chalicelib.core.schema import ID_PATTERN, NonBlankText, Output, PlainText, StrictInput
 from chalicelib.media.schemas import PhotoOut, render_photo
+from chalicelib.media.storage import public_url
 from chalicelib.posts.domain import (
     MAX_CAPTION,
     MAX_COMMENT,
@@ -17,7 +17,7 @@ from chalicelib.posts.domain import (
     MAX_MEDIA_PER_POST,
     Comment,
     LikeState,
-    Post,
+    PostView,
 )
 from chalicelib.users.domain import User
 from chalicelib.users.schemas import UserRefOut, render_ref
@@ -82,21 +82,21 @@ class CommentOut(Output):
     created_at: str
 
 
-def render_post(
-    post: Post, author: User, liked_by_me: bool, url_for: Callable[[str], str]
-) -> PostOut:
-    """The contract's post; ``url_for`` turns a stored rendition key into a fetchable URL."""
+def render_post(view: PostView) -> PostOut:
+    """The contract's post as ``view``'s viewer sees it, its renditions' URLs made by
+    ``storage.public_url``."""
+    post = view.post
     return PostOut(
         post_id=post.post_id,
-        author=render_ref(author),
-        media=[render_photo(photo, url_for) for photo in post.media],
+        author=render_ref(view.author),
+        media=[render_photo(photo, public_url) for photo in post.media],
         caption=post.caption,
         hashtags=list(post.hashtags),
         mentions=[MentionOut(user_id=m.user_id, username=m.username) for m in post.mentions],
         location=post.location,
         like_count=post.like_count,
         comment_count=post.comment_count,
-        liked_by_me=liked_by_me,
+        liked_by_me=view.liked_by_me,
         created_at=iso(post.created_at),
     )
 

@@ -13,54 +13,40 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import AlreadyExists, InvalidInput, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
-from chalicelib.media import repository as media
-from chalicelib.media import storage
-from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
+from chalicelib.media import service as media
+from chalicelib.media.domain import MediaNotAttachable, Purpose
 from chalicelib.posts import captions, repository, visibility
 from chalicelib.posts.domain import (
     MAX_HASHTAGS,
     MAX_MENTIONS,
     Comment,
     LikeState,
-    MediaNotAttachable,
     Mention,
     Post,
+    PostView,
     author_of,
     is_comment_id,
     new_comment_id,
     new_post_id,
 )
-from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput, PostOut, render_post
+from chalicelib.posts.schemas import CreateCommentInput, CreatePostInput
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
 
 NO_POST = "no post with that id"
-
-
-@dataclass(frozen=True)
-class PostView:
-    """A post as one viewer sees it, with the facts that decided whether they may."""
-
-    post: Post
-    author: User
-    liked_by_me: bool
-    viewer_follows_author: bool = False
-    blocked_by_author: bool = False
-
 
 # Reading ----------------------------------------------------------------------------------
 
 
 def hydrate(
     viewer_id: str, post_ids: Sequence[str], followed_only: bool = False, visible_only: bool = False
-) -> list[PostOut]:
-    """Rendered posts for ``viewer_id``, in the order asked, each once; ids of posts that do
+) -> list[PostView]:
+    """Posts as ``viewer_id`` sees them, in the order asked, each once; ids of posts that do
     not exist (deleted, never made) are skipped.
 
     One BatchGetItem for a page of up to 33 posts by distinct authors (every page of 20),
@@ -73,11 +59,10 @@ def hydrate(
     (search, hashtag pages, saved posts). Both read the follow and block edges of the
     page's authors with the page (a page of 20 posts by 20 authors is still one request).
     """
-    views = _views(viewer_id, post_ids, followed_only=followed_only, visible_only=visible_only)
-    return [_render(view) for view in views]
+    return _views(viewer_id, post_ids, followed_only=followed_only, visible_only=visible_only)
 
 
-def get_post(viewer_id: str, post_id: str) -> PostOut:
+def get_post(viewer_id: str, post_id: str) -> PostView:
     """One post, read with the facts deciding whether the viewer may see it (one request).
     No such post, or an author who blocked the viewer: 404. A private account's: 403."""
     views = _views(viewer_id, [post_id], check_access=True)
@@ -88,10 +73,10 @@ def get_post(viewer_id: str, post_id: str) -> PostOut:
         visibility.require_may_see(
             viewer_id, view.author, view.viewer_follows_author, view.blocked_by_author, "posts"
         )
-    return _render(view)
+    return view
 
 
-def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[PostOut]:
+def posts_of(viewer_id: str, user_id: str, page: PageRequest) -> Page[PostView]:
     """A profile's posts, newest first."""
     visibility.ensure_may_see(viewer_id, user_id, "posts")
     ids = repository.posts_page(user_id, page)
@@ -144,10 +129,6 @@ def _views(
     return views
 
 
-def _render(view: PostView) -> PostOut:
-    return render_post(view.post, view.author, view.liked_by_me, storage.public_url)
-
-
 @contextmanager
 def _as_no_post() -> Iterator[None]:
     """A post whose author blocked the viewer, or whose author is gone, does not exist for
@@ -187,7 +168,7 @@ def ensure_comment_visible(viewer_id: str, post_id: str, comment_id: str) -> Non
 # Posting ----------------------------------------------------------------------------------
 
 
-def create_post(author_id: str, details: CreatePostInput) -> PostOut:
+def create_post(author_id: str, details: CreatePostInput) -> PostView:
     """Make a post of the author's ready photos, atomically (see ``repository.create_post``).
 
     Someone else's media: 403. Unknown or expired: 404. Not ready, failed, or already in a
@@ -200,14 +181,12 @@ def create_post(author_id: str, details: CreatePostInput) -> PostOut:
     mentions = _resolve_mentions(author_id, caption)
 
     now = utc_now()
-    found = media.get_many(details.media_ids, now)
-    for media_id in details.media_ids:
-        _check_attachable(author_id, media_id, found.get(media_id))
+    photos = media.photos_to_attach(author_id, details.media_ids, Purpose.POST, now)
     post = Post(
         post_id=new_post_id(author_id, now),
         author_id=author_id,
         created_at=now,
-        media=tuple(attached(found[media_id]) for media_id in details.media_ids),
+        media=tuple(photos),
         caption=caption,
         hashtags=tuple(tags),
         mentions=tuple(mentions),
@@ -216,17 +195,13 @@ def create_post(author_id: str, details: CreatePostInput) -> PostOut:
     try:
         repository.create_post(post, now)
     except MediaNotAttachable as exc:
-        # Something changed since the read (another post took a photo, it expired):
-        # read those media again to say what.
-        again = media.get_many(exc.media_ids, utc_now())
-        for media_id in sorted(exc.media_ids):
-            _check_attachable(author_id, media_id, again.get(media_id))
+        media.explain_refusal(author_id, exc, Purpose.POST)
         raise AlreadyExists("the media changed while the post was made; retry") from exc
     logger.info(
         "post created", post_id=post.post_id, media=len(post.media), hashtags=len(post.hashtags)
     )
     metrics.add_metric(name="PostsCreated", unit="Count", value=1)
-    return _render(_views(author_id, [post.post_id], consistent=True)[0])
+    return _views(author_id, [post.post_id], consistent=True)[0]
 
 
 def _resolve_mentions(writer_id: str, text: str) -> list[Mention]:
@@ -243,25 +218,6 @@ def _resolve_mentions(writer_id: str, text: str) -> list[Mention]:
         for name in names
         if name in user_ids and user_ids[name] not in blockers
     ]
-
-
-def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None:
-    if found is None:
-        raise NotFound(f"no media with id {media_id!r}")
-    if found.owner_id != owner_id:
-        raise NotAllowed(f"media {media_id!r} is not yours")
-    if found.purpose is not Purpose.POST:
-        # 409, as for media not ready: the request is well formed; the media's state refuses it.
-        raise AlreadyExists(
-            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
-            "purpose 'post'"
-        )
-    if found.post_id is not None:
-        raise AlreadyExists(f"media {media_id!r} is already in a post")
-    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
-        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
-    if found.status is MediaStatus.FAILED:
-        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
 
 
 def delete_post(caller_id: str, post_id: str) -> None:
@@ -310,7 +266,7 @@ def unlike(viewer_id: str, post_id: str) -> LikeState:
 
 def add_comment(viewer_id: str, post_id: str, details: CreateCommentInput) -> tuple[Comment, User]:
     """Comment on a post the viewer can see; ``@names`` in it are kept as user ids for
-    notifications. Returns the comment and its author, to render."""
+    notifications. Returns the comment and its author."""
     author_id = _visible_author(viewer_id, post_id)
     mentions = _resolve_mentions(viewer_id, details.text)
     now = utc_now()

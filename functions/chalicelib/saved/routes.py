@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib.api.operations import operation
-from chalicelib.api.requests import as_is, caller, list_body, page_request
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -41,4 +41,4 @@ def saved() -> schema.ListOf[posts_schemas.PostOut]:
     request = saved_api.current_request
     paging = page_request(request)
     page = service.saved_posts(caller(request).user_id, paging)
-    return list_body(page, paging, as_is)
+    return list_body(page, paging, posts_schemas.render_post)

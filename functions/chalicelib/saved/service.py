@@ -1,16 +1,12 @@
-"""Saving posts to come back to: only posts the saver may see, listed as they render now."""
+"""Saving posts to come back to: only posts the saver may see, listed as they are now."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.posts import service as posts
+from chalicelib.posts.domain import PostView
 from chalicelib.saved import repository
-
-if TYPE_CHECKING:
-    from chalicelib.posts.schemas import PostOut
 
 
 def save(user_id: str, post_id: str) -> None:
@@ -24,11 +20,11 @@ def unsave(user_id: str, post_id: str) -> None:
     repository.unsave(user_id, post_id)
 
 
-def saved_posts(user_id: str, page: PageRequest) -> Page[PostOut]:
-    """The user's saved posts, most recently saved first, rendered for them.
+def saved_posts(user_id: str, page: PageRequest) -> Page[PostView]:
+    """The user's saved posts, most recently saved first, as they see them now.
 
     Posts deleted since, or no longer visible to the user (an account that went private),
-    are left out, decided in the same request that renders the rest; a page can so hold
+    are left out, decided in the same request that reads the rest; a page can so hold
     fewer than ``limit`` items while ``next_cursor`` still leads on.
     """
     post_ids = repository.saved_page(user_id, page)

@@ -24,7 +24,8 @@ from urllib.parse import unquote
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.posts.captions import MAX_HASHTAG_LENGTH, is_tag_character, normalise_tag
-from chalicelib.users.domain import normalise_username
+from chalicelib.posts.domain import PostView
+from chalicelib.users.domain import User, normalise_username
 
 MAX_QUERY_LENGTH = 100
 MAX_QUERY_WORDS = 8
@@ -146,6 +147,11 @@ def _text(image: Mapping[str, Any], name: str) -> str:
 class HashtagCount:
     tag: str
     post_count: int
+
+
+# What a search lists, by its type: users, hashtags with their counts, or posts as the
+# viewer sees them.
+Found = User | HashtagCount | PostView
 
 
 # Queries ------------------------------------------------------------------------------------

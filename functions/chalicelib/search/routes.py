@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.requests import as_is, caller, list_body, page_request
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def search(query: schemas.SearchQuery) -> schema.ListOf[schemas.SearchResult]:
     request = search_api.current_request
     paging = page_request(request, service.search_scope(query.type, query.q))
     page = service.search(caller(request).user_id, query.type, query.q, paging)
-    return list_body(page, paging, as_is)
+    return list_body(page, paging, schemas.render_result)
 
 
 @search_api.route("/hashtags/{tag}/posts", methods=["GET"])
@@ -37,4 +37,4 @@ def hashtag_posts(tag: schemas.TagInPath) -> schema.ListOf[posts_schemas.PostOut
     name = domain.hashtag(tag)
     paging = page_request(request, service.hashtag_scope(name))
     page = service.hashtag_posts(caller(request).user_id, name, paging)
-    return list_body(page, paging, as_is)
+    return list_body(page, paging, posts_schemas.render_post)

@@ -8,9 +8,16 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from chalicelib.core.schema import WHITESPACE, Output, QueryInput
 from chalicelib.posts.captions import MAX_HASHTAG_LENGTH
-from chalicelib.posts.schemas import PostOut
-from chalicelib.search.domain import MAX_QUERY_LENGTH, HashtagCount, SearchType, checked_query
-from chalicelib.users.schemas import UserSummaryOut
+from chalicelib.posts.domain import PostView
+from chalicelib.posts.schemas import PostOut, render_post
+from chalicelib.search.domain import (
+    MAX_QUERY_LENGTH,
+    Found,
+    HashtagCount,
+    SearchType,
+    checked_query,
+)
+from chalicelib.users.schemas import UserSummaryOut, render_summary
 
 _CC = r"\x00-\x1f\x7f-\x9f"  # Unicode's control characters (Cc), tabs included
 
@@ -60,3 +67,11 @@ SearchResult = UserSummaryOut | HashtagOut | PostOut
 
 def render_hashtag(tag: HashtagCount) -> HashtagOut:
     return HashtagOut(tag=tag.tag, post_count=tag.post_count)
+
+
+def render_result(found: Found) -> SearchResult:
+    if isinstance(found, HashtagCount):
+        return render_hashtag(found)
+    if isinstance(found, PostView):
+        return render_post(found)
+    return render_summary(found)

@@ -20,13 +20,12 @@ from chalicelib.core.observability import logger
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.posts import service as posts
 from chalicelib.posts import visibility
-from chalicelib.posts.schemas import PostOut
+from chalicelib.posts.domain import PostView
 from chalicelib.search import domain
-from chalicelib.search.domain import SearchType
+from chalicelib.search.domain import Found, SearchType
 from chalicelib.search.index import search_index
-from chalicelib.search.schemas import SearchResult, render_hashtag
 from chalicelib.users import repository as users
-from chalicelib.users.schemas import UserSummaryOut, render_summary
+from chalicelib.users.domain import User
 
 MAX_INDEX_READS_PER_PAGE = 3
 
@@ -40,7 +39,7 @@ def hashtag_scope(tag: str) -> str:
     return f"hashtag:{search_index().name}:{tag}"
 
 
-def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[SearchResult]:
+def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[Found]:
     """``GET /search``: users by name prefix, hashtags by prefix with their post counts, or
     posts by words, ``#tags`` and places, newest first."""
     index = search_index()
@@ -57,8 +56,8 @@ def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[
         tag_prefix = domain.hashtag_prefix(q)
         if tag_prefix is None:
             return Page([], None)
-        found = index.search_hashtags(tag_prefix, page)
-        return Page([render_hashtag(tag) for tag in found.items], found.position)
+        tags = index.search_hashtags(tag_prefix, page)
+        return Page(list(tags.items), tags.position)
     query = domain.post_query(q)
     if query is None:
         return Page([], None)
@@ -70,7 +69,7 @@ def search(viewer_id: str, kind: SearchType, q: str, page: PageRequest) -> Page[
     )
 
 
-def hashtag_posts(viewer_id: str, tag: str, page: PageRequest) -> Page[PostOut]:
+def hashtag_posts(viewer_id: str, tag: str, page: PageRequest) -> Page[PostView]:
     """``GET /hashtags/{tag}/posts``: the posts carrying ``tag`` the viewer may see, newest
     first. A tag nobody used is an empty list."""
     return _filled(
@@ -98,10 +97,10 @@ def _filled[T, O](
     return Page(shown, position)
 
 
-def _users(viewer_id: str, user_ids: Sequence[str]) -> list[UserSummaryOut]:
+def _users(viewer_id: str, user_ids: Sequence[str]) -> list[User]:
     """Profiles in the index's order, each once; accounts that are gone, or that blocked
     the viewer, are left out."""
     ids = list(dict.fromkeys(user_ids))
     found = users.get_users(ids)
     hidden = visibility.blockers_of(viewer_id, ids)
-    return [render_summary(found[u]) for u in ids if u in found and u not in hidden]
+    return [found[u] for u in ids if u in found and u not in hidden]

@@ -19,6 +19,7 @@ from chalicelib.core import ids
 from chalicelib.core.clock import epoch_seconds
 from chalicelib.core.errors import InvalidInput
 from chalicelib.media.domain import AttachedMedia
+from chalicelib.users.domain import User
 
 MAX_STORY_ID_LENGTH = 200
 
@@ -61,6 +62,19 @@ class Story:
 
     def is_active(self, now: datetime) -> bool:
         return self.expires_at > now
+
+
+@dataclass(frozen=True)
+class AccountStories:
+    """An account's active stories as one viewer sees them, oldest first, and which of them
+    the viewer has viewed: a group of the story tray, or what a profile shows."""
+
+    owner: User
+    stories: tuple[Story, ...]
+    seen: frozenset[str]  # story ids
+
+    def was_seen(self, story: Story) -> bool:
+        return story.story_id in self.seen
 
 
 def expiry_of(created_at: datetime, ttl_seconds: int) -> datetime:
@@ -148,8 +162,3 @@ class MediaPurge:
     owner_id: str
     story_id: str
     due_at: datetime
-
-
-class MediaNotAttachable(Exception):
-    """The story's transaction failed on its media: it changed after the service read it
-    (another story or post took it, it expired). The service reads it again to say why."""

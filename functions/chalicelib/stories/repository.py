@@ -48,11 +48,11 @@ from chalicelib.core.errors import DependencyUnavailable
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import blocks_repository as blocks
 from chalicelib.follows import repository as follows
-from chalicelib.limits import service as limits
+from chalicelib.limits import repository as limits
 from chalicelib.limits.domain import Action
 from chalicelib.media import repository as media
+from chalicelib.media.domain import Holder, MediaNotAttachable
 from chalicelib.stories.domain import (
-    MediaNotAttachable,
     MediaPurge,
     Story,
     StoryRef,
@@ -180,8 +180,8 @@ def create_story(story: Story, now: datetime) -> None:
 
     def build(transaction: TransactWrite) -> None:
         transaction.save(_to_item(story), condition=StoryItem.story_id.does_not_exist())
-        media.attach_to_story(
-            transaction, story.media.media_id, story.owner_id, story.story_id, now
+        media.attach(
+            transaction, story.media.media_id, story.owner_id, Holder.story(story.story_id), now
         )
         limits.charge(transaction, story.owner_id, Action.STORIES, now)  # last
 
@@ -189,7 +189,7 @@ def create_story(story: Story, now: datetime) -> None:
         transact(build)
     except TransactWriteError as exc:
         if "media" in failed_items(exc, ["story", "media", "limit"]):
-            raise MediaNotAttachable(story.media.media_id) from exc
+            raise MediaNotAttachable({story.media.media_id}) from exc
         limits.refuse_if_exceeded(exc, Action.STORIES, now)
         raise DependencyUnavailable("could not create the story; retry shortly") from exc
 

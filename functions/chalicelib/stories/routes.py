@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib.api.operations import operation
-from chalicelib.api.requests import as_is, caller, list_body, page_request
+from chalicelib.api.requests import caller, list_body, page_request
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -23,7 +23,8 @@ stories_api = Blueprint(__name__)
 @operation(status=201, idempotent=True, rate_limit="stories", errors=(403, 404, 409))
 def create_story(details: schemas.CreateStoryInput) -> schemas.StoryCreatedOut:
     """Post a story from one of your ready photos; it is shown for 24 hours."""
-    return service.create_story(caller(stories_api.current_request).user_id, details)
+    story = service.create_story(caller(stories_api.current_request).user_id, details)
+    return schemas.render_created(story)
 
 
 @stories_api.route("/stories/feed", methods=["GET"])
@@ -32,14 +33,16 @@ def story_tray() -> schema.ListOf[schemas.TrayGroupOut]:
     you have not seen, then the rest; most recent first."""
     request = stories_api.current_request
     paging = page_request(request)
-    return list_body(service.tray(caller(request).user_id, paging), paging, as_is)
+    page = service.tray(caller(request).user_id, paging)
+    return list_body(page, paging, schemas.render_tray_group)
 
 
 @stories_api.route("/users/{user_id}/stories", methods=["GET"])
 @operation(errors=(403,))
 def user_stories(user_id: str) -> schemas.UserStoriesOut:
     """An account's active stories, oldest first."""
-    return service.user_stories(caller(stories_api.current_request).user_id, user_id)
+    stories = service.user_stories(caller(stories_api.current_request).user_id, user_id)
+    return schemas.render_user_stories(stories)
 
 
 @stories_api.route("/stories/{story_id}/view", methods=["POST"])
@@ -56,4 +59,4 @@ def story_viewers(story_id: str) -> schema.ListOf[schemas.StoryViewerOut]:
     request = stories_api.current_request
     paging = page_request(request)
     page = service.viewers(caller(request).user_id, story_id, paging)
-    return list_body(page, paging, as_is)
+    return list_body(page, paging, lambda viewer: schemas.render_viewer(*viewer))

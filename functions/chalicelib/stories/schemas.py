@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -10,7 +9,8 @@ from pydantic import Field, StringConstraints
 from chalicelib.core.clock import iso
 from chalicelib.core.schema import ID_PATTERN, Output, StrictInput
 from chalicelib.media.schemas import PhotoOut, render_photo
-from chalicelib.stories.domain import Story
+from chalicelib.media.storage import public_url
+from chalicelib.stories.domain import AccountStories, Story
 from chalicelib.users.domain import User
 from chalicelib.users.schemas import UserSummaryOut, render_summary
 
@@ -61,14 +61,28 @@ def render_created(story: Story) -> StoryCreatedOut:
     )
 
 
-def render_story(story: Story, seen: bool, url_for: Callable[[str], str]) -> StoryOut:
-    """The contract's story; ``url_for`` turns a stored rendition key into a fetchable URL."""
+def render_story(story: Story, seen: bool) -> StoryOut:
+    """The contract's story, its renditions' URLs made by ``storage.public_url``."""
     return StoryOut(
         story_id=story.story_id,
-        media=render_photo(story.media, url_for),
+        media=render_photo(story.media, public_url),
         created_at=iso(story.created_at),
         expires_at=iso(story.expires_at),
         seen=seen,
+    )
+
+
+def render_tray_group(group: AccountStories) -> TrayGroupOut:
+    return TrayGroupOut(
+        user=render_summary(group.owner),
+        stories=[render_story(story, group.was_seen(story)) for story in group.stories],
+    )
+
+
+def render_user_stories(stories: AccountStories) -> UserStoriesOut:
+    return UserStoriesOut(
+        user=render_summary(stories.owner),
+        items=[render_story(story, stories.was_seen(story)) for story in stories.stories],
     )
 
 

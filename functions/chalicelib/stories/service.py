@@ -15,12 +15,11 @@ from chalicelib.core.errors import AlreadyExists, NotAllowed, NotFound
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.pagination import Page, PageRequest
 from chalicelib.follows import repository as follows
-from chalicelib.media import repository as media
-from chalicelib.media import storage
-from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
+from chalicelib.media import service as media
+from chalicelib.media.domain import MediaNotAttachable, Purpose
 from chalicelib.stories import repository
 from chalicelib.stories.domain import (
-    MediaNotAttachable,
+    AccountStories,
     Story,
     TrayAccount,
     expiry_of,
@@ -28,75 +27,43 @@ from chalicelib.stories.domain import (
     owner_of,
     tray_page,
 )
-from chalicelib.stories.schemas import (
-    CreateStoryInput,
-    StoryCreatedOut,
-    StoryViewerOut,
-    TrayGroupOut,
-    UserStoriesOut,
-    render_created,
-    render_story,
-    render_viewer,
-)
+from chalicelib.stories.schemas import CreateStoryInput
 from chalicelib.stories.visibility import ensure_may_see_stories, may_see_stories
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
-from chalicelib.users.schemas import render_summary
 
 # Posting ----------------------------------------------------------------------------------
 
 
-def create_story(owner_id: str, details: CreateStoryInput) -> StoryCreatedOut:
+def create_story(owner_id: str, details: CreateStoryInput) -> Story:
     """Make a story of the owner's ready story photo, atomically with attaching the photo.
 
     Someone else's media: 403. Uploaded for another purpose: 400. Unknown or expired: 404.
     Not ready, failed, or already used: 409.
     """
     now = utc_now()
-    photo = media.get_many([details.media_id], now).get(details.media_id)
-    _check_attachable(owner_id, details.media_id, photo)
-    assert photo is not None
+    (photo,) = media.photos_to_attach(owner_id, [details.media_id], Purpose.STORY, now)
     story = Story(
         story_id=new_story_id(owner_id, now),
         owner_id=owner_id,
         created_at=now,
         expires_at=expiry_of(now, get_settings().story_ttl_seconds),
-        media=attached(photo),
+        media=photo,
     )
     try:
         repository.create_story(story, now)
     except MediaNotAttachable as exc:
-        again = media.get_many([details.media_id], utc_now()).get(details.media_id)
-        _check_attachable(owner_id, details.media_id, again)
+        media.explain_refusal(owner_id, exc, Purpose.STORY)
         raise AlreadyExists("the media changed while the story was made; retry") from exc
     logger.info("story created", story_id=story.story_id)
     metrics.add_metric(name="StoriesCreated", unit="Count", value=1)
-    return render_created(story)
-
-
-def _check_attachable(owner_id: str, media_id: str, found: Media | None) -> None:
-    if found is None:
-        raise NotFound(f"no media with id {media_id!r}")
-    if found.owner_id != owner_id:
-        raise NotAllowed(f"media {media_id!r} is not yours")
-    if found.purpose is not Purpose.STORY:
-        # 409, as for media not ready: the request is well formed; the media's state refuses it.
-        raise AlreadyExists(
-            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
-            "purpose 'story'"
-        )
-    if found.story_id is not None or found.post_id is not None:
-        raise AlreadyExists(f"media {media_id!r} is already in a story")
-    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
-        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
-    if found.status is MediaStatus.FAILED:
-        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
+    return story
 
 
 # Reading ----------------------------------------------------------------------------------
 
 
-def tray(viewer_id: str, page: PageRequest) -> Page[TrayGroupOut]:
+def tray(viewer_id: str, page: PageRequest) -> Page[AccountStories]:
     """A page of the viewer's story tray, ``page.limit`` accounts long: their own stories
     first, then each followed account with an active story, those with one the viewer has
     not seen before the rest, then the most recent first.
@@ -150,21 +117,13 @@ def tray(viewer_id: str, page: PageRequest) -> Page[TrayGroupOut]:
             continue
         if may_see_stories(viewer_id, owner, following, story.owner_id in blockers):
             by_owner.setdefault(story.owner_id, []).append(story)
-    items = [
-        _render_group(owners[account.owner_id], by_owner[account.owner_id], seen)
+    seen_ids = frozenset(seen)
+    groups = [
+        AccountStories(owners[account.owner_id], tuple(by_owner[account.owner_id]), seen_ids)
         for account in chosen
         if account.owner_id in by_owner
     ]
-    return Page(items, position)
-
-
-def _render_group(owner: User, stories: list[Story], seen: set[str]) -> TrayGroupOut:
-    return TrayGroupOut(
-        user=render_summary(owner),
-        stories=[
-            render_story(story, story.story_id in seen, storage.public_url) for story in stories
-        ],
-    )
+    return Page(groups, position)
 
 
 @cache
@@ -173,17 +132,12 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="stories-pull")
 
 
-def user_stories(viewer_id: str, owner_id: str) -> UserStoriesOut:
+def user_stories(viewer_id: str, owner_id: str) -> AccountStories:
     """A user's active stories, oldest first (one Query, one BatchGetItem for ``seen``)."""
     owner = ensure_may_see_stories(viewer_id, owner_id)
     stories = repository.active_stories(owner_id, utc_now())
     seen = repository.seen_by(viewer_id, [story.story_id for story in stories])
-    return UserStoriesOut(
-        user=render_summary(owner),
-        items=[
-            render_story(story, story.story_id in seen, storage.public_url) for story in stories
-        ],
-    )
+    return AccountStories(owner, tuple(stories), frozenset(seen))
 
 
 # Views ------------------------------------------------------------------------------------
@@ -216,8 +170,9 @@ def view(viewer_id: str, story_id: str) -> None:
     repository.mark_seen(viewer_id, story)
 
 
-def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[StoryViewerOut]:
-    """Who viewed the story, newest first; its owner only (the id names the owner)."""
+def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[tuple[User, str]]:
+    """Who viewed the story and when (ISO-8601), newest first; its owner only (the id names
+    the owner)."""
     owner_id = owner_of(story_id)
     if owner_id is None:
         raise NotFound("no story with that id")
@@ -229,7 +184,7 @@ def viewers(caller_id: str, story_id: str, page: PageRequest) -> Page[StoryViewe
     profiles = users.get_users(viewer_id for viewer_id, _ in listed.items)
     return Page(
         [
-            render_viewer(profiles[viewer_id], viewed_at)
+            (profiles[viewer_id], viewed_at)
             for viewer_id, viewed_at in listed.items
             if viewer_id in profiles
         ],

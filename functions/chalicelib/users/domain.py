@@ -67,8 +67,3 @@ class Relationship:
 class AvatarChanged(Exception):
     """An avatar change's transaction found another avatar than the one it replaces: a
     concurrent request changed it. The service reads the profile again and retries."""
-
-
-class AvatarNotAttachable(Exception):
-    """An avatar change's transaction failed on the new photo: it changed after the service
-    read it (it expired, or another request made it the avatar). The service reads it again."""

@@ -48,13 +48,13 @@ from chalicelib.core.dynamodb import (
 )
 from chalicelib.core.errors import AlreadyExists, DependencyUnavailable, NotFound
 from chalicelib.media import repository as media
-from chalicelib.media.domain import AttachedMedia
+from chalicelib.media.domain import AttachedMedia, Holder, MediaNotAttachable
 from chalicelib.media.repository import (
     AttachedMediaAttribute,
     attached_attribute,
     attached_from_attribute,
 )
-from chalicelib.users.domain import AvatarChanged, AvatarNotAttachable, UnconfirmedAccount, User
+from chalicelib.users.domain import AvatarChanged, UnconfirmedAccount, User
 
 STALE_RESERVATION_SECONDS = 15 * 60
 PENDING, UNCONFIRMED, TAKEN = "pending", "unconfirmed", "taken"
@@ -484,11 +484,11 @@ def change_avatar(
 ) -> User:
     """Make ``avatar`` the user's avatar (None: no avatar) in place of ``previous``, with
     other profile ``changes``, in one transaction: the profile, the new photo attached
-    (``attach_as_avatar``) and the previous one released (``release_from_avatar``: it goes,
-    with its objects).
+    (``media.attach``, held as the user's avatar) and the previous one released
+    (``release_from_avatar``: it goes, with its objects).
 
     Raises AvatarChanged when the avatar is no longer ``previous`` (a concurrent change),
-    AvatarNotAttachable when the new photo's condition failed. A previous photo that is no
+    MediaNotAttachable when the new photo's condition failed. A previous photo that is no
     longer the user's (its item is gone) is left out of the retry rather than blocking it.
     """
     actions = _profile_actions(changes)
@@ -511,7 +511,7 @@ def change_avatar(
         def build(transaction: TransactWrite) -> None:
             transaction.update(UserItem(user_id), actions=actions, condition=_visible() & unchanged)
             if avatar is not None:
-                media.attach_as_avatar(transaction, avatar.media_id, user_id, now)
+                media.attach(transaction, avatar.media_id, user_id, Holder.avatar(user_id), now)
             if previous is not None and release_previous:
                 media.release_from_avatar(transaction, previous, user_id)
 
@@ -529,8 +529,8 @@ def change_avatar(
         failed = attempt(release_previous=False)
     if "profile" in failed:
         raise AvatarChanged()
-    if "new" in failed:
-        raise AvatarNotAttachable()
+    if "new" in failed and avatar is not None:  # only a new photo is labelled "new"
+        raise MediaNotAttachable({avatar.media_id})
     return get_user(user_id, consistent=True)
 
 

@@ -8,12 +8,11 @@ from chalicelib.core.clock import utc_now
 from chalicelib.core.errors import AlreadyExists, DependencyUnavailable, NotFound
 from chalicelib.core.observability import logger
 from chalicelib.follows import repository as follows
-from chalicelib.media import repository as media
-from chalicelib.media.domain import Media, MediaStatus, Purpose, attached
+from chalicelib.media import service as media
+from chalicelib.media.domain import MediaNotAttachable, Purpose
 from chalicelib.users import repository as users
 from chalicelib.users.domain import (
     AvatarChanged,
-    AvatarNotAttachable,
     Relationship,
     User,
     normalise_username,
@@ -76,38 +75,16 @@ def _change_avatar(user_id: str, media_id: str | None, fields: dict[str, Any]) -
         now = utc_now()
         photo = None
         if media_id is not None:
-            found = media.get_many([media_id], now).get(media_id)
-            _check_avatar(user_id, media_id, found)
-            assert found is not None
-            photo = attached(found)
+            (photo,) = media.photos_to_attach(user_id, [media_id], Purpose.AVATAR, now)
         try:
             user = users.change_avatar(user_id, fields, photo, previous, now)
         except AvatarChanged:
             continue  # another request changed the avatar meanwhile: read it again
-        except AvatarNotAttachable as exc:
+        except MediaNotAttachable as exc:
             # The photo changed since it was read (it expired, or another request made it
             # the avatar): read it again to say what.
-            assert media_id is not None
-            _check_avatar(user_id, media_id, media.get_many([media_id], utc_now()).get(media_id))
+            media.explain_refusal(user_id, exc, Purpose.AVATAR)
             raise AlreadyExists("the photo changed while the avatar was set; retry") from exc
         logger.info("avatar changed", user_id=user_id, replaced=previous is not None)
         return user
     raise DependencyUnavailable("the avatar keeps changing; retry shortly")
-
-
-def _check_avatar(owner_id: str, media_id: str, found: Media | None) -> None:
-    # Someone else's photo is as unknown as one that does not exist: media ids leak nothing.
-    if found is None or found.owner_id != owner_id:
-        raise NotFound(f"no media with id {media_id!r} is yours")
-    if found.purpose is not Purpose.AVATAR:
-        # 409, as for media not ready: the request is well formed; the media's state refuses it.
-        raise AlreadyExists(
-            f"media {media_id!r} was uploaded as {found.purpose.value!r}; upload it with "
-            "purpose 'avatar'"
-        )
-    if found.avatar_of is not None:
-        raise AlreadyExists(f"media {media_id!r} is already an avatar")
-    if found.status in (MediaStatus.PENDING, MediaStatus.PROCESSING):
-        raise AlreadyExists(f"media {media_id!r} is not ready yet; retry once it is")
-    if found.status is MediaStatus.FAILED:
-        raise AlreadyExists(f"media {media_id!r} could not be processed: {found.reason}")
