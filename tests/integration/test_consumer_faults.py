@@ -26,7 +26,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
+from local.event_plumbing import EventPlumbing
 from tests.support import Account, create_post
 
 FAILURES = 2  # the record's first two deliveries fail; Lambda's (and the plumbing's) retries
@@ -88,7 +88,7 @@ class Delivery:
 def record_deliveries(monkeypatch: pytest.MonkeyPatch) -> list[Delivery]:
     """Every batch the plumbing hands a handler from now on: its size and how many of its
     records failed (the local stack's Lambda side, not the app, is observed)."""
-    from infrastructure.local_stack.plumbing import dynamodb_streams, sqs_messages
+    from local.plumbing import dynamodb_streams, sqs_messages
 
     deliveries: list[Delivery] = []
     original = dynamodb_streams.invoke_batch

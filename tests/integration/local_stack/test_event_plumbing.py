@@ -37,9 +37,9 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from chalice import Chalice, Cron, Rate
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.plumbing.schedules import (
+from local.embedded_aws import EmbeddedAws
+from local.event_plumbing import EventPlumbing
+from local.plumbing.schedules import (
     CronSchedule,
     UnsupportedScheduleExpression,
     parse_schedule_expression,

@@ -22,8 +22,8 @@ from chalice import Chalice, Response, WebsocketDisconnectedError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
-from infrastructure.local_stack.websocket_gateway import WebSocketGateway
+from local.embedded_aws import EmbeddedAws
+from local.websocket_gateway import WebSocketGateway
 
 Event = dict[str, Any]
 

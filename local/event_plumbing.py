@@ -27,29 +27,29 @@ from chalice.app import (
     SQSEventConfig,
 )
 
-from infrastructure.local_stack.plumbing.dynamodb_streams import DynamoDBStreamSource
-from infrastructure.local_stack.plumbing.lambda_semantics import (
+from local.plumbing.dynamodb_streams import DynamoDBStreamSource
+from local.plumbing.lambda_semantics import (
     AsyncInvocationQueue,
     InvocationTracker,
     LambdaFunction,
     RetryPolicy,
 )
-from infrastructure.local_stack.plumbing.on_failure import (
+from local.plumbing.on_failure import (
     DeadLetter,
     OnFailureDestination,
     lambda_function_arn,
 )
-from infrastructure.local_stack.plumbing.s3_notifications import S3NotificationSource
-from infrastructure.local_stack.plumbing.scheduled_events import (
+from local.plumbing.s3_notifications import S3NotificationSource
+from local.plumbing.scheduled_events import (
     ScheduledRule,
     ScheduleSource,
     scheduled_event,
 )
-from infrastructure.local_stack.plumbing.schedules import (
+from local.plumbing.schedules import (
     UnsupportedScheduleExpression,
     parse_schedule_expression,
 )
-from infrastructure.local_stack.plumbing.sqs_messages import SqsQueueSource
+from local.plumbing.sqs_messages import SqsQueueSource
 
 __all__ = ["DeadLetter", "EventPlumbing", "EventSource", "UnsupportedScheduleExpression"]
 

@@ -41,8 +41,8 @@ from infrastructure.gateway_responses import (
     GatewayResponse,
     cors_headers,
 )
-from infrastructure.local_stack.console import console
-from infrastructure.local_stack.lambda_runtime import invoke
+from local.console import console
+from local.lambda_runtime import invoke
 
 # Swagger UI from jsDelivr, pinned, with the files' hashes (from the npm package) so a
 # browser runs exactly that release.

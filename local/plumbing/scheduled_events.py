@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infrastructure.local_stack.plumbing.lambda_semantics import (
+from local.plumbing.lambda_semantics import (
     AsyncInvocationQueue,
     Clock,
     LambdaFunction,
 )
-from infrastructure.local_stack.plumbing.schedules import CronSchedule, RateSchedule
+from local.plumbing.schedules import CronSchedule, RateSchedule
 
 
 def scheduled_event(rule_arn: str, fire_time: datetime) -> dict[str, Any]:

@@ -17,15 +17,15 @@ from types import ModuleType
 
 from chalice import Chalice
 
-from infrastructure.local_stack.console import console
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.rest_gateway import RestGateway
-from infrastructure.local_stack.websocket_gateway import WebSocketGateway
 from infrastructure.provision import provision
+from local.console import console
+from local.embedded_aws import EmbeddedAws
+from local.event_plumbing import EventPlumbing
+from local.rest_gateway import RestGateway
+from local.websocket_gateway import WebSocketGateway
 
 log = logging.getLogger("local_stack")
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 LOCAL_WEBSOCKET_API_ID = "localws"
 # A web client on a dev server (any port of localhost) may call the local API from a browser.
 LOCAL_CORS_ALLOWED_ORIGINS = "http://localhost:*,http://127.0.0.1:*"

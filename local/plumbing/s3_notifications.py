@@ -21,13 +21,13 @@ from urllib.parse import quote_plus, unquote_plus
 
 from botocore.exceptions import ClientError
 
-from infrastructure.local_stack.plumbing.lambda_semantics import (
+from local.plumbing.lambda_semantics import (
     AsyncInvocationQueue,
     Clock,
     LambdaFunction,
     RetryPolicy,
 )
-from infrastructure.local_stack.plumbing.on_failure import OnFailureDestination
+from local.plumbing.on_failure import OnFailureDestination
 
 log = logging.getLogger("local_stack")
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infrastructure.local_stack.lambda_runtime import LambdaHandler, invoke
-from infrastructure.local_stack.plumbing.on_failure import (
+from local.lambda_runtime import LambdaHandler, invoke
+from local.plumbing.on_failure import (
     DeadLetter,
     OnFailureDestination,
     error_payload,

@@ -18,14 +18,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infrastructure.local_stack.plumbing.lambda_semantics import (
+from local.plumbing.lambda_semantics import (
     BatchOutcome,
     Clock,
     LambdaFunction,
     RetryPolicy,
     invoke_batch,
 )
-from infrastructure.local_stack.plumbing.on_failure import (
+from local.plumbing.on_failure import (
     DeadLetter,
     OnFailureDestination,
     request_context,

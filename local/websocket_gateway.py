@@ -42,8 +42,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from infrastructure.local_stack import websocket_events as events
-from infrastructure.local_stack.lambda_runtime import invoke
+from local import websocket_events as events
+from local.lambda_runtime import invoke
 
 log = logging.getLogger("local_stack")
 

@@ -31,13 +31,13 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infrastructure.local_stack.moto_patches import (
+from local.moto_patches import (
     cache_moto_module_list,
     install_item_level_transaction_rollback,
     trim_shard_iterators,
 )
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Credentials the embedded AWS accepts; moto checks none, boto3 just needs some.
@@ -86,7 +86,7 @@ class EmbeddedAws:
     region:
         The region every client of the local stack uses.
     own_process:
-        Serve from a child process (``python -m infrastructure.local_stack.embedded_aws``),
+        Serve from a child process (``python -m local.embedded_aws``),
         which exits when this process stops or dies.
     """
 
