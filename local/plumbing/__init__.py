@@ -1,2 +1,2 @@
-"""The machinery behind `local.event_plumbing.EventPlumbing`: one event
-source per kind of trigger, and the Lambda service behaviours they share."""
+"""The event sources behind `local.event_plumbing.EventPlumbing`, one per kind of trigger, and
+the Lambda service behaviours they share (`lambda_semantics`)."""

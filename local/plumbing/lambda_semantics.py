@@ -1,7 +1,5 @@
-"""What the Lambda service does around a handler: invoke it, read its batch response, retry.
-
-Shared by every event source of the plumbing, so each behaves the same way on the same result.
-"""
+"""What the Lambda service does around a handler, shared by every event source: invoke it, read
+a batch response, retry, and give up into the dead letters."""
 
 from __future__ import annotations
 
@@ -9,79 +7,64 @@ import functools
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from local.lambda_runtime import LambdaHandler, invoke
-from local.plumbing.on_failure import (
-    DeadLetter,
-    OnFailureDestination,
-    error_payload,
-    request_context,
-    response_context,
-    utc_timestamp,
-)
 
 log = logging.getLogger("local_stack")
 
-Clock = Callable[[], float]
 
-
-class InvocationTracker:
-    """Counts invocations in flight and work done, so the plumbing can tell when all is quiet."""
+class Activity:
+    """Invocations in flight, work done and each source's last poll, for `wait_until_idle`."""
 
     def __init__(self) -> None:
         self.condition = threading.Condition()
-        self.in_flight = 0
-        self.work_done = 0
+        self.in_flight = self.work_done = self.polls_started = 0
+        self._last_polls: dict[str, tuple[int, bool]] = {}  # source: (poll, quiet)
 
-    def started(self) -> None:
+    def invocation(self, delta: int) -> None:
         with self.condition:
-            self.in_flight += 1
-            self.work_done += 1
-
-    def finished(self) -> None:
-        with self.condition:
-            self.in_flight -= 1
+            self.in_flight += delta
             self.work_done += 1
             self.condition.notify_all()
+
+    def poll_started(self) -> int:
+        with self.condition:
+            self.polls_started += 1
+            return self.polls_started
+
+    def poll_finished(self, source: str, poll: int, *, worked: bool, drained: bool) -> None:
+        with self.condition:
+            self._last_polls[source] = (poll, drained and not worked)
+            self.work_done += worked
+            self.condition.notify_all()
+
+    def all_polled_after(self, sources: list[str], poll: int) -> bool:
+        return all(self._last_polls.get(name, (0, False))[0] > poll for name in sources)
+
+    def quiet_since(self, sources: list[str], work_mark: int) -> bool:
+        quiet = all(self._last_polls.get(name, (0, False))[1] for name in sources)
+        return quiet and self.in_flight == 0 and self.work_done == work_mark
 
 
 @dataclass(frozen=True)
 class LambdaFunction:
-    """One handler of the app, deployed as a function and invoked as the Lambda runtime does.
-
-    Attributes
-    ----------
-    handler_name:
-        The name Chalice registered the handler under (`app.handler_map` key).
-    function_name:
-        The deployed function name, ``<app>-<stage>-<handler_name>``.
-    function_arn:
-        The function's ARN, as Lambda writes it into on-failure records.
-    """
+    """One handler (`app.handler_map[handler_name]`), deployed as ``<app>-<stage>-<handler>``."""
 
     handler_name: str
     function_name: str
-    function_arn: str
     handler: LambdaHandler
-    tracker: InvocationTracker
-    timeout_seconds: float = 60.0
+    activity: Activity
 
     def __call__(self, event: dict[str, Any]) -> Any:
-        self.tracker.started()
+        self.activity.invocation(+1)
         try:
-            return invoke(
-                self.handler,
-                event,
-                self.function_name,
-                self.timeout_seconds,
-                describe=functools.partial(describe_delivery, self.handler_name, event),
-            )
+            describe = functools.partial(describe_delivery, self.handler_name, event)
+            return invoke(self.handler, event, self.function_name, describe=describe)
         finally:
-            self.tracker.finished()
+            self.activity.invocation(-1)
 
 
 def describe_delivery(
@@ -104,43 +87,56 @@ def _count(n: int, noun: str) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how soon a failed batch or event is tried again.
-
-    Attributes
-    ----------
-    max_retry_attempts:
-        Retries after the first attempt; once they are spent the work goes to the
-        on-failure destination.
-    backoff_seconds:
-        Delay before the first retry; it doubles with each retry, up to `max_backoff_seconds`.
-        AWS waits seconds to minutes; locally a short delay keeps tests fast.
-    """
+    """Retries after the first attempt, then the dead letters. The delay before a retry starts
+    at `backoff_seconds` and doubles (AWS waits seconds to minutes; tests can't)."""
 
     max_retry_attempts: int = 2
     backoff_seconds: float = 0.05
-    max_backoff_seconds: float = 2.0
 
     def delay_before_retry(self, failed_attempts: int) -> float:
-        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (failed_attempts - 1))
+        return min(2.0, self.backoff_seconds * 2 ** (failed_attempts - 1))
 
     def exhausted(self, failed_attempts: int) -> bool:
         return failed_attempts > self.max_retry_attempts
 
 
 @dataclass(frozen=True)
-class BatchOutcome:
-    """How Lambda reads a batch handler's result when ReportBatchItemFailures is on.
+class DeadLetter:
+    """A batch or event whose retries ran out (on AWS: the on-failure destination, or the
+    queue's own dead-letter queue)."""
 
-    Attributes
-    ----------
-    failed_identifiers:
-        Item identifiers the handler reported as failed; empty when the batch succeeded or
-        failed as a whole.
-    whole_batch_failed:
-        The handler raised, or reported failures Lambda can't use.
-    error:
-        The exception the handler raised, if it did.
-    """
+    function_name: str
+    event_source: str  # aws:dynamodb, aws:sqs, aws:s3 or aws.events
+    error: str
+    records: list[dict[str, Any]]
+
+
+class DeadLetters(list[DeadLetter]):
+    """Every dead letter so far (appending is atomic, so sources on any thread may send)."""
+
+    def send(self, function: LambdaFunction, source: str, error: str, records: list[Any]) -> None:
+        self.append(DeadLetter(function.function_name, source, error, records))
+        log.error(
+            "retries exhausted, event dead-lettered",
+            extra={"function_name": function.function_name, "event_source": source,
+                   "error": error, "record_count": len(records)},
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What every source of one `EventPlumbing` shares."""
+
+    clients: dict[str, Any]  # boto3 clients by service name
+    batch_retries: RetryPolicy  # stream batches, and messages of queues without redrive
+    async_retries: RetryPolicy  # S3 and schedule invocations
+    dead_letters: DeadLetters
+    lock: threading.Lock  # S3 sources read, merge and write a bucket's notifications under it
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """Lambda's reading of a batch handler's result (ReportBatchItemFailures on)."""
 
     failed_identifiers: frozenset[str] = frozenset()
     whole_batch_failed: bool = False
@@ -149,6 +145,14 @@ class BatchOutcome:
     @property
     def succeeded(self) -> bool:
         return not self.whole_batch_failed and not self.failed_identifiers
+
+    def failed_indexes(self, identifiers: Sequence[str]) -> list[int]:
+        """The positions in the batch that failed: all of them when the whole batch did."""
+        return [
+            index
+            for index, identifier in enumerate(identifiers)
+            if self.whole_batch_failed or identifier in self.failed_identifiers
+        ]
 
     def describe(self) -> str:
         if self.error is not None:
@@ -159,13 +163,14 @@ class BatchOutcome:
 
 
 def invoke_batch(
-    function: LambdaFunction,
-    event: dict[str, Any],
-    identifiers: Sequence[str],
-    *,
-    report_batch_item_failures: bool,
+    function: LambdaFunction, event: dict[str, Any], identifiers: Sequence[str]
 ) -> BatchOutcome:
-    """Invoke `function` with a batch and read its result as Lambda does."""
+    """The one delivery step of stream and queue batches: invoke, read the result as Lambda does.
+
+    None, a response without ``batchItemFailures`` and an empty list mean success. A handler
+    that raises, a failure list that is not a list, or an entry whose ``itemIdentifier`` is
+    missing, empty or not in the batch fail the whole batch, as on AWS.
+    """
     try:
         response = function(event)
     except Exception as exc:
@@ -175,141 +180,104 @@ def invoke_batch(
             extra={"function_name": function.function_name, "batch_size": len(identifiers)},
         )
         return BatchOutcome(whole_batch_failed=True, error=exc)
-    if not report_batch_item_failures:
-        return BatchOutcome()
-    return read_batch_item_failures(response, identifiers)
-
-
-def read_batch_item_failures(response: Any, identifiers: Sequence[str]) -> BatchOutcome:
-    """Lambda's reading of a ``{"batchItemFailures": [...]}`` response.
-
-    None, a response without the key, and an empty or null list mean success. A list entry
-    without an ``itemIdentifier``, with an empty or non-string one, or naming an item that is
-    not in the batch makes the whole batch a failure, as it does on AWS.
-    """
-    if not isinstance(response, dict):
-        return BatchOutcome()
-    failures = response.get("batchItemFailures")
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
     if failures is None:
         return BatchOutcome()
     if not isinstance(failures, list):
         return BatchOutcome(whole_batch_failed=True)
-    known = set(identifiers)
-    failed: set[str] = set()
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not isinstance(identifier, str) or identifier not in known:
-            log.warning(
-                "unusable batch item failure, treating the whole batch as failed",
-                extra={"batch_item_failure": repr(failure)},
-            )
-            return BatchOutcome(whole_batch_failed=True)
-        failed.add(identifier)
-    return BatchOutcome(failed_identifiers=frozenset(failed))
+    failed = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
+    if not failed <= set(identifiers):
+        log.warning(
+            "unusable batch item failures, failing the whole batch",
+            extra={"failures": repr(failures)},
+        )
+        return BatchOutcome(whole_batch_failed=True)
+    return BatchOutcome(failed_identifiers=frozenset(str(f) for f in failed))
+
+
+@dataclass
+class Buffer:
+    """Records read and not yet done with, and since when the oldest has waited for its batch."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    since: float | None = None
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        if records and not self.records:
+            self.since = time.monotonic()
+        self.records += records
+
+    def drop(self, count: int) -> None:
+        del self.records[:count]
+        if not self.records:
+            self.since = None
+
+    def filling(self, batch_size: int, window_seconds: float) -> bool:
+        """Not a whole batch yet, and the batching window not over."""
+        return (
+            len(self.records) < batch_size
+            and self.since is not None
+            and time.monotonic() - self.since < window_seconds
+        )
+
+    def window_closes_at(self, window_seconds: float) -> float | None:
+        return None if self.since is None or not window_seconds else self.since + window_seconds
 
 
 @dataclass
 class _QueuedEvent:
     event: dict[str, Any]
     failed_attempts: int = 0
-    due_at: float = 0.0
+    due_at: float = field(default_factory=time.monotonic)
 
 
 class AsyncInvocationQueue:
-    """Lambda's asynchronous invocation: events wait in a queue and are retried on error.
+    """Lambda's asynchronous invocation (S3 notifications, schedules): events wait in a queue,
+    a failed one is retried (twice on AWS), then dead-lettered. Used by one thread only."""
 
-    Lambda retries an asynchronous event twice (after about one and two minutes), then sends it
-    to the on-failure destination. S3 notifications and EventBridge schedules invoke this way.
-    Not thread-safe: the one thread that owns the source submits and invokes.
-
-    Parameters
-    ----------
-    function:
-        The function the events are for.
-    event_source:
-        Names the source in dead letters (``aws:s3``, ``aws.events``).
-    retry_policy:
-        Retries and backoff; AWS's default is two retries.
-    on_failure:
-        Where events go once their retries are spent.
-    """
-
-    def __init__(
-        self,
-        function: LambdaFunction,
-        event_source: str,
-        retry_policy: RetryPolicy,
-        on_failure: OnFailureDestination,
-        clock: Clock = time.monotonic,
-    ) -> None:
+    def __init__(self, function: LambdaFunction, event_source: str, wiring: Wiring) -> None:
         self._function = function
         self._event_source = event_source
-        self._retry_policy = retry_policy
-        self._on_failure = on_failure
-        self._clock = clock
-        self._queue: deque[_QueuedEvent] = deque()
+        self._wiring = wiring
+        self._queue: list[_QueuedEvent] = []
 
     @property
     def pending(self) -> bool:
         return bool(self._queue)
 
     def seconds_until_due(self) -> float | None:
-        if not self._queue:
-            return None
-        return max(0.0, min(item.due_at for item in self._queue) - self._clock())
+        due = min((item.due_at for item in self._queue), default=None)
+        return None if due is None else max(0.0, due - time.monotonic())
 
     def submit(self, event: dict[str, Any]) -> None:
-        self._queue.append(_QueuedEvent(event, due_at=self._clock()))
+        self._queue.append(_QueuedEvent(event))
 
     def invoke_due(self) -> bool:
         """Invoke every event that is due; True if any was invoked."""
-        now = self._clock()
+        now = time.monotonic()
         due = [item for item in self._queue if item.due_at <= now]
         for item in due:
             self._queue.remove(item)
-            self._invoke(item)
+            try:
+                self._function(item.event)
+            except Exception as error:
+                item.failed_attempts += 1
+                retries = self._wiring.async_retries
+                if retries.exhausted(item.failed_attempts):
+                    records = list(item.event.get("Records", [item.event]))
+                    self._wiring.dead_letters.send(
+                        self._function,
+                        self._event_source,
+                        f"{type(error).__name__}: {error}",
+                        records,
+                    )
+                    continue
+                log.warning(
+                    "asynchronous invocation failed, will retry",
+                    exc_info=True,
+                    extra={"function_name": self._function.function_name,
+                           "failed_attempts": item.failed_attempts},
+                )  # fmt: skip
+                item.due_at = time.monotonic() + retries.delay_before_retry(item.failed_attempts)
+                self._queue.append(item)
         return bool(due)
-
-    def _invoke(self, item: _QueuedEvent) -> None:
-        try:
-            self._function(item.event)
-        except Exception as exc:
-            item.failed_attempts += 1
-            if self._retry_policy.exhausted(item.failed_attempts):
-                self._give_up(item, exc)
-                return
-            log.warning(
-                "asynchronous invocation failed, will retry",
-                exc_info=True,
-                extra={
-                    "function_name": self._function.function_name,
-                    "failed_attempts": item.failed_attempts,
-                },
-            )
-            item.due_at = self._clock() + self._retry_policy.delay_before_retry(
-                item.failed_attempts
-            )
-            self._queue.append(item)
-
-    def _give_up(self, item: _QueuedEvent, error: BaseException) -> None:
-        self._on_failure.send(
-            DeadLetter(
-                function_name=self._function.function_name,
-                event_source=self._event_source,
-                condition="RetriesExhausted",
-                error=f"{type(error).__name__}: {error}",
-                invocation_record={
-                    "version": "1.0",
-                    "timestamp": utc_timestamp(),
-                    "requestContext": request_context(
-                        "RetriesExhausted",
-                        f"{self._function.function_arn}:$LATEST",
-                        item.failed_attempts,
-                    ),
-                    "requestPayload": item.event,
-                    "responseContext": response_context(error),
-                    "responsePayload": error_payload(error),
-                },
-                records=list(item.event.get("Records", [item.event])),
-            )
-        )

@@ -13,31 +13,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from botocore.exceptions import ClientError
+from chalice.app import S3EventConfig
 
-from local.plumbing.lambda_semantics import (
-    AsyncInvocationQueue,
-    Clock,
-    LambdaFunction,
-    RetryPolicy,
-)
-from local.plumbing.on_failure import OnFailureDestination
+from local.plumbing.lambda_semantics import AsyncInvocationQueue, LambdaFunction, Wiring
 
 log = logging.getLogger("local_stack")
 
 _NOTIFICATION_KINDS = (
     "TopicConfigurations",
-    "QueueConfigurations",
     "LambdaFunctionConfigurations",
     "EventBridgeConfiguration",
 )
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 _LOCAL_PRINCIPAL = "AWS:LOCAL-STACK"
 
 
@@ -79,182 +70,72 @@ def lambda_s3_record(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def notification_queue_name(function_name: str) -> str:
-    """The embedded-AWS queue that carries a function's S3 notifications."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"s3-events-{function_name}")[:80]
-
-
 class S3NotificationSource:
-    """S3 notifications of one bucket, filtered as configured, for one handler.
+    """``@app.on_s3_event``: one bucket's notifications, filtered as configured, for one handler,
+    invoked asynchronously with Lambda's retries."""
 
-    Parameters
-    ----------
-    function:
-        The handler to invoke, once per S3 event record.
-    bucket, events, prefix, suffix:
-        As given to ``@app.on_s3_event``.
-    retry_policy:
-        Lambda's asynchronous retries (two by default) for a handler that raises.
-    wiring_lock:
-        Shared by every S3 source: notification configuration is read, merged and written
-        back, and two handlers on one bucket must not overwrite each other's entry.
-    """
-
-    event_source = "aws:s3"
-
-    def __init__(
-        self,
-        function: LambdaFunction,
-        *,
-        bucket: str,
-        events: list[str],
-        prefix: str | None,
-        suffix: str | None,
-        retry_policy: RetryPolicy,
-        on_failure: OnFailureDestination,
-        s3: Any,
-        sqs: Any,
-        wiring_lock: threading.Lock,
-        refresh_interval_seconds: float = 1.0,
-        clock: Clock = time.monotonic,
-    ) -> None:
+    def __init__(self, function: LambdaFunction, config: S3EventConfig, wiring: Wiring):
         self.name = function.handler_name
         self._function = function
-        self._bucket = bucket
-        self._events = list(events)
-        self._filter_rules = [
-            {"Name": name, "Value": value}
-            for name, value in (("prefix", prefix), ("suffix", suffix))
-            if value
-        ]
-        self._s3 = s3
-        self._sqs = sqs
-        self._wiring_lock = wiring_lock
-        self._refresh_interval_seconds = refresh_interval_seconds
-        self._clock = clock
-        self._invocations = AsyncInvocationQueue(
-            function, self.event_source, retry_policy, on_failure, clock
-        )
-        self._queue_name = notification_queue_name(function.function_name)
-        self._configuration_id = f"local-stack-{function.handler_name}"
-        self._queue_url: str | None = None
-        self._queue_arn: str | None = None
-        self._refresh_due_at = 0.0
+        self._bucket = config.bucket
+        self._wanted: dict[str, Any] = {
+            "Id": f"local-stack-{function.handler_name}",
+            "Events": config.events,
+        }
+        rules = [("prefix", config.prefix), ("suffix", config.suffix)]
+        if config.prefix or config.suffix:
+            filter_rules = [{"Name": name, "Value": value} for name, value in rules if value]
+            self._wanted["Filter"] = {"Key": {"FilterRules": filter_rules}}
+        self._wiring = wiring
+        self._s3, self._sqs = wiring.clients["s3"], wiring.clients["sqs"]
+        self._invocations = AsyncInvocationQueue(function, "aws:s3", wiring)
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"s3-events-{function.function_name}")[:80]
+        self._queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
         self._caught_up = True
-        self._waiting_reported = False
 
     @property
     def drained(self) -> bool:
         return self._caught_up and not self._invocations.pending
 
-    def request_refresh(self) -> None:
-        self._refresh_due_at = 0.0
-
     def seconds_until_due(self) -> float | None:
         return self._invocations.seconds_until_due()
 
     def prepare(self) -> None:
-        """Create the queue and wire the bucket, so uploads made from now on are delivered."""
-        self._wire()
-
-    def poll(self) -> bool:
-        if self._clock() >= self._refresh_due_at:
-            self._wire()
-        worked = self._receive() if self._queue_url else False
-        return self._invocations.invoke_due() or worked
-
-    def _wire(self) -> None:
-        self._refresh_due_at = self._clock() + self._refresh_interval_seconds
-        with self._wiring_lock:
-            if self._queue_url is None:
-                self._queue_url = self._sqs.create_queue(QueueName=self._queue_name)["QueueUrl"]
-                self._queue_arn = self._sqs.get_queue_attributes(
-                    QueueUrl=self._queue_url, AttributeNames=["QueueArn"]
-                )["Attributes"]["QueueArn"]
-            try:
-                current = self._s3.get_bucket_notification_configuration(Bucket=self._bucket)
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "NoSuchBucket":
-                    raise
-                if not self._waiting_reported:
-                    log.warning(
-                        "bucket not found, waiting for it",
-                        extra={
-                            "function_name": self._function.function_name,
-                            "bucket": self._bucket,
-                        },
-                    )
-                    self._waiting_reported = True
-                return
-            self._waiting_reported = False
-            wanted: dict[str, Any] = {
-                "Id": self._configuration_id,
-                "QueueArn": self._queue_arn,
-                "Events": self._events,
-            }
-            if self._filter_rules:
-                wanted["Filter"] = {"Key": {"FilterRules": self._filter_rules}}
-            queue_configurations = current.get("QueueConfigurations", [])
-            if wanted in queue_configurations:
-                return
-            # Keep every other notification on the bucket: other handlers' entries and
-            # whatever the app configured itself.
+        """Wire the bucket (provisioned before the plumbing starts) to the queue, keeping every
+        other notification on it, so uploads made from now on are delivered."""
+        self._wanted["QueueArn"] = self._sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        with self._wiring.lock:  # two handlers on one bucket must not drop each other's entry
+            current = self._s3.get_bucket_notification_configuration(Bucket=self._bucket)
             configuration = {kind: current[kind] for kind in _NOTIFICATION_KINDS if kind in current}
             configuration["QueueConfigurations"] = [
-                entry for entry in queue_configurations if entry.get("Id") != self._configuration_id
-            ] + [wanted]
+                entry
+                for entry in current.get("QueueConfigurations", [])
+                if entry.get("Id") != self._wanted["Id"]
+            ] + [self._wanted]
             self._s3.put_bucket_notification_configuration(
                 Bucket=self._bucket, NotificationConfiguration=configuration
             )
-        log.info(
-            "s3 notifications wired",
-            extra={
-                "function_name": self._function.function_name,
-                "bucket": self._bucket,
-                "events": self._events,
-                "filter_rules": self._filter_rules,
-                "queue": self._queue_name,
-            },
-        )
+        log.info("s3 notifications wired", extra={"bucket": self._bucket, **self._wanted})
 
-    def _receive(self) -> bool:
-        try:
-            # Never long-poll: the embedded AWS serves one request at a time, and a waiting
-            # ReceiveMessage would hold every other client up.
-            response = self._sqs.receive_message(
-                QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in _MISSING_QUEUE:
-                raise
-            self._queue_url = None
-            self.request_refresh()
-            return False
-        messages = response.get("Messages", [])
+    def poll(self) -> bool:
+        # Never long-poll: the embedded AWS serves one request at a time, and a waiting
+        # ReceiveMessage would hold every other client up.
+        messages = self._sqs.receive_message(
+            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
         self._caught_up = not messages
         for message in messages:
-            for record in self._s3_records(message["Body"]):
-                # S3 invokes Lambda once per event record.
+            # s3:TestEvent, sent when the configuration is written, has no records: Lambda
+            # never sees it. S3 invokes Lambda once per event record.
+            for record in json.loads(message["Body"]).get("Records", []):
                 self._invocations.submit({"Records": [lambda_s3_record(record)]})
         if messages:
             # S3 hands the event to Lambda's asynchronous queue and is done with it; retries
             # happen in that queue, so the message goes now.
-            self._sqs.delete_message_batch(
-                QueueUrl=self._queue_url,
-                Entries=[
-                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
-                    for index, message in enumerate(messages)
-                ],
-            )
-        return bool(messages)
-
-    def _s3_records(self, body: str) -> list[dict[str, Any]]:
-        try:
-            notification = json.loads(body)
-        except json.JSONDecodeError:
-            log.warning("unreadable s3 notification dropped", extra={"queue": self._queue_name})
-            return []
-        if notification.get("Event") == "s3:TestEvent":
-            # S3 sends this when the configuration is written; Lambda never sees it.
-            return []
-        return list(notification.get("Records", []))
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ]
+            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        return self._invocations.invoke_due() or bool(messages)
