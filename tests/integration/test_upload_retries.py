@@ -185,7 +185,7 @@ def test_lambdas_own_retries_finish_a_throttled_upload_or_fail_it_after_the_last
     chalice_app, client: Client, make_account, faults: AwsFaults
 ) -> None:  # type: ignore[no-untyped-def]
     """Through the local stack's plumbing: S3's notification, Lambda's two retries of an
-    asynchronous invocation, then the on-failure destination."""
+    asynchronous invocation, then its dead letters (on AWS, upload-failures)."""
     from local.event_plumbing import EventPlumbing
 
     owner = make_account("owner")
