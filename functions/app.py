@@ -7,14 +7,16 @@ from chalicelib.api.health import health_api
 from chalicelib.api.middleware import register_middleware
 from chalicelib.auth import handlers as auth_handlers
 from chalicelib.auth.routes import auth_api
-from chalicelib.connections import handlers as websocket
 from chalicelib.core.config import event_source_names
-from chalicelib.feed import handlers as feed_handlers
+from chalicelib.fanout import handlers as fanout_handlers
+from chalicelib.fanout import inboxes as fanout_inboxes
+from chalicelib.feed.inboxes import FEED_INBOXES
 from chalicelib.feed.routes import feed_api
 from chalicelib.follows.routes import follows_api
 from chalicelib.media import handlers as media_handlers
 from chalicelib.media.domain import UPLOADS_PREFIX
 from chalicelib.media.routes import media_api
+from chalicelib.messages import handlers as messages_handlers
 from chalicelib.messages.routes import messages_api
 from chalicelib.notifications.routes import notifications_api
 from chalicelib.posts.routes import posts_api
@@ -22,9 +24,11 @@ from chalicelib.reports.routes import reports_api
 from chalicelib.saved.routes import saved_api
 from chalicelib.search.routes import search_api
 from chalicelib.stories import handlers as story_handlers
+from chalicelib.stories.inboxes import STORY_INBOXES
 from chalicelib.stories.routes import stories_api
 from chalicelib.streams import handlers as streams
 from chalicelib.users.routes import users_api
+from chalicelib.websocket import handlers as websocket
 
 # Chalice's app.log is logging.getLogger("shutter"), the very logger Powertools writes its JSON
 # through (chalicelib/core/observability.py): a handler of Chalice's own there would write every
@@ -55,7 +59,9 @@ register_middleware(app)  # last: it wraps the routes registered above
 # middleware would not wrap it, and Blueprint.current_app would be unset (aws/chalice#1566).
 connect = app.on_ws_connect()(websocket.connect)
 disconnect = app.on_ws_disconnect()(websocket.disconnect)
-message = app.on_ws_message()(websocket.message)
+message = app.on_ws_message()(
+    websocket.frames_to(messages_handlers.handle_frame, app.websocket_api)
+)
 
 # Read while Lambda's init registers the handlers; the rest of the settings on first use.
 sources = event_source_names()
@@ -84,8 +90,11 @@ media_stream = app.on_dynamodb_record(sources.media_stream_arn, **streams.BATCH)
     streams.media_stream
 )
 fanout_worker = app.on_sqs_message(queue=sources.fanout_queue, batch_size=1)(
-    feed_handlers.fanout_worker
+    fanout_handlers.fanout_worker
 )
+# One fan-out queue for every feature: each registers its kinds of job and what they write.
+fanout_inboxes.register(FEED_INBOXES)
+fanout_inboxes.register(STORY_INBOXES)
 sweep_stories = app.schedule(Rate(1, unit=Rate.MINUTES))(story_handlers.sweep_stories)
 sweep_unconfirmed_signups = app.schedule(Rate(1, unit=Rate.HOURS))(
     auth_handlers.sweep_unconfirmed_signups

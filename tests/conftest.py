@@ -105,14 +105,15 @@ def make_ready_media(chalice_app, client: Client):  # type: ignore[no-untyped-de
 
 @pytest.fixture
 def websocket_api(chalice_app, monkeypatch):  # type: ignore[no-untyped-def]
-    """Every push of messages goes to a fake sender, over the real connections table."""
-    import chalicelib.connections.handlers as handlers
-    from chalicelib.messages import routes
-    from chalicelib.notifications.push import WebSocketPusher
+    """Every push made while it is on goes to a fake sender, over the real connections table.
+
+    Notifications' pusher is made once per Lambda (``notification_pusher``): tests of their
+    pushes swap that instead."""
+    from chalicelib.websocket import push
+    from chalicelib.websocket.sender import WebSocketPusher
 
     from tests.support import FakeWebsocketApi
 
     fake = FakeWebsocketApi()
-    monkeypatch.setattr(routes, "message_pusher", lambda **_: WebSocketPusher(fake))
-    monkeypatch.setattr(handlers, "message_pusher", lambda **_: WebSocketPusher(fake))
+    monkeypatch.setattr(push, "frame_pusher", lambda *_, **__: WebSocketPusher(fake))
     return fake

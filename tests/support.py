@@ -118,6 +118,19 @@ def _media_status(client: Any, account: Account, media_id: str) -> str:
     return str(read.json_body["status"])
 
 
+def objects_of_media(s3: Any, media_id: str, bucket: str | None = None) -> list[str]:
+    """The keys of a media's objects in ``bucket`` (every bucket when None), read through every
+    page of the listing: a bucket the suite has filled holds far more than one page (1,000)."""
+    buckets = [bucket] if bucket else [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    return [
+        listed["Key"]
+        for name in buckets
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name)
+        for listed in page.get("Contents", [])
+        if media_id in listed["Key"]
+    ]
+
+
 def create_post(client: Any, author: Account, media_id: str, caption: str = "") -> str:
     """Post one ready media through the real route; returns the post id."""
     created = client.http.post(
@@ -321,7 +334,7 @@ def open_connection(account: Account, name: str) -> str:
     ``$connect`` does with the account's token (valid for an hour); returns its id."""
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.connections import repository as connections
+    from chalicelib.websocket import repository as connections
 
     connection_id = f"{account.user_id}-{name}"
     now = datetime.now(UTC)

@@ -85,6 +85,13 @@ def _sequence(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
+# Where each mapping checkpointed in each shard, kept across the sources of this process: a
+# mapping on AWS keeps its position while it is disabled, so a plumbing started again (each
+# test module starts one) resumes there instead of reading the shard from TRIM_HORIZON again,
+# which redelivered every record of a test session to every later plumbing.
+_checkpoints: dict[tuple[str, str, str], str] = {}
+
+
 @dataclass
 class _Shard:
     """Where the mapping stands in one shard: what it has read and not yet checkpointed."""
@@ -102,6 +109,8 @@ class _Shard:
     failing_sequence: str | None = None
     failed_attempts: int = 0
     retry_due_at: float = 0.0
+    # The mapping's key in `_checkpoints`: (function name, stream ARN, shard id).
+    mapping_key: tuple[str, str, str] | None = None
 
     @property
     def finished(self) -> bool:
@@ -120,6 +129,8 @@ class _Shard:
 
     def checkpoint(self, record_count: int) -> None:
         """The first `record_count` records are done with; nothing is failing any more."""
+        if record_count and self.mapping_key is not None:
+            _checkpoints[self.mapping_key] = _sequence(self.buffer.records[record_count - 1])
         self.buffer.drop(record_count)
         self.failing_sequence, self.failed_attempts = None, 0
         self.retry_length, self.retry_due_at = None, 0.0
@@ -163,6 +174,8 @@ class DynamoDBStreamSource:
         description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
         for shard in description["Shards"]:
             added = _Shard(shard["ShardId"], self._config.starting_position)
+            added.mapping_key = (self._function.function_name, self._stream_arn, added.shard_id)
+            added.last_read_sequence = _checkpoints.get(added.mapping_key)
             added.iterator = self._shard_iterator(added)
             self._shards.append(added)
 

@@ -13,6 +13,7 @@ import requests
 from PIL import Image, ImageOps
 
 from tests.e2e.conftest import RunningStack, wait_until
+from tests.support import objects_of_media
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "exif-orientation"
 
@@ -68,12 +69,7 @@ def media_objects(stack: RunningStack, media_id: str) -> list[str]:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return [
-        item["Key"]
-        for bucket in s3.list_buckets()["Buckets"]
-        for item in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])
-        if media_id in item["Key"]
-    ]
+    return objects_of_media(s3, media_id)
 
 
 def test_deleting_a_post_removes_its_five_objects_within_30_seconds(

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from tests.e2e.conftest import RunningStack, start_stack, stop_stack, wait_until
-from tests.support import Account
+from tests.support import Account, objects_of_media
 
 TTL_SECONDS = 30
 
@@ -53,12 +53,7 @@ def media_objects(stack: RunningStack, media_id: str) -> list[str]:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    keys = []
-    for bucket in s3.list_buckets()["Buckets"]:
-        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
-            if media_id in obj["Key"]:
-                keys.append(obj["Key"])
-    return keys
+    return objects_of_media(s3, media_id)
 
 
 def test_a_story_is_seen_viewed_and_gone_at_expiry_with_its_media(stack: RunningStack) -> None:

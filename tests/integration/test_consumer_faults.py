@@ -27,7 +27,7 @@ import pytest
 from chalice.test import Client
 
 from local.event_plumbing import EventPlumbing
-from tests.support import Account, create_post
+from tests.support import Account, create_post, objects_of_media
 
 FAILURES = 2  # the record's first two deliveries fail; Lambda's (and the plumbing's) retries
 
@@ -275,7 +275,7 @@ def users_stream_case(world: World) -> Fault:
 
 def stories_stream_case(world: World) -> Fault:
     """stories_stream -> stories.on_story_record: queuing the second story's fan-out job."""
-    from chalicelib.feed.queue import SqsFanoutQueue
+    from chalicelib.fanout.queue import SqsFanoutQueue
 
     viewer = world.make_account("viewer")
     owners = [world.make_account("owner") for _ in range(3)]
@@ -285,7 +285,7 @@ def stories_stream_case(world: World) -> Fault:
     world.settle()
     fault = fail_twice(
         world.monkeypatch, SqsFanoutQueue, "enqueue",
-        lambda _queue, job: job.story is not None and job.story.owner_id == owners[1].user_id,
+        lambda _queue, job: job.payload.get("story", {}).get("owner_id") == owners[1].user_id,
     )  # fmt: skip
     stories = {
         owner.user_id: world.call("POST", "/stories", owner, {"media_id": media[owner.user_id]})
@@ -338,8 +338,7 @@ def media_stream_case(world: World) -> Fault:
     bucket = get_settings().media_bucket
 
     def objects_of(media_id: str) -> list[str]:
-        listed = boto3.client("s3").list_objects_v2(Bucket=bucket)
-        return [o["Key"] for o in listed.get("Contents", []) if media_id in o["Key"]]
+        return objects_of_media(boto3.client("s3"), media_id, bucket)
 
     assert all(objects_of(media_id) for media_id in media)
     fault = fail_twice(

@@ -22,18 +22,18 @@ class RecordingQueue:
         self.jobs.append(job)
 
     def drain(self) -> list[int]:
-        from chalicelib.feed import fanout
+        from chalicelib.fanout import worker
 
         pages = []
         while self.jobs:
-            pages.append(fanout.run_job(self.jobs.pop(0), self))
+            pages.append(worker.run_job(self.jobs.pop(0), self))
         return pages
 
 
 def test_fanning_out_to_n_followers_costs_one_batch_write_per_25(make_account) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.feed import fanout
-    from chalicelib.feed.domain import PostRef
     from chalicelib.follows import service as follows
+    from chalicelib.posts.domain import PostRef
 
     author = make_account("author")
     followers = [make_account("f") for _ in range(30)]
@@ -53,8 +53,8 @@ def test_a_big_fan_out_is_split_into_bounded_pages(make_account, monkeypatch) ->
     from chalicelib.core.config import get_settings
     from chalicelib.feed import fanout
     from chalicelib.feed import repository as feeds
-    from chalicelib.feed.domain import PostRef
     from chalicelib.follows import service as follows
+    from chalicelib.posts.domain import PostRef
 
     author = make_account("author")
     followers = [make_account("f") for _ in range(13)]
@@ -76,7 +76,7 @@ def test_a_big_fan_out_is_split_into_bounded_pages(make_account, monkeypatch) ->
 
 def test_unprocessed_items_are_retried_until_written(make_account) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.feed import repository as feeds
-    from chalicelib.feed.domain import PostRef
+    from chalicelib.posts.domain import PostRef
 
     readers = [f"reader-{i}" for i in range(20)]
     ref = PostRef("2026-11-20T10:00:00.000Z", "throttled-post", "someone")

@@ -226,10 +226,9 @@ class RecordedPushes:
 
 @pytest.fixture
 def recorded(chalice_app, monkeypatch) -> Iterator[Recorder]:  # type: ignore[no-untyped-def]
-    import chalicelib.connections.handlers as websocket_handlers
     from chalicelib.core.clients import aws_client
-    from chalicelib.messages import routes
-    from chalicelib.notifications.push import WebSocketPusher
+    from chalicelib.websocket import push
+    from chalicelib.websocket.sender import WebSocketPusher
 
     recorder = Recorder(chalice_app)
     recorder.install(monkeypatch)
@@ -238,8 +237,7 @@ def recorded(chalice_app, monkeypatch) -> Iterator[Recorder]:  # type: ignore[no
     monkeypatch.setattr(s3_class, "generate_presigned_post", recorder.presigned_post)
     monkeypatch.setattr(s3_class, "generate_presigned_url", recorder.presigned_url)
     pushes = RecordedPushes(recorder)
-    for module in (routes, websocket_handlers):
-        monkeypatch.setattr(module, "message_pusher", lambda **_: WebSocketPusher(pushes))
+    monkeypatch.setattr(push, "frame_pusher", lambda *_, **__: WebSocketPusher(pushes))
     with EventPlumbing(chalice_app) as plumbing:
         assert plumbing.wait_until_idle(timeout=60), "earlier records still pending"
         recorder.plumbing = plumbing  # type: ignore[attr-defined]

@@ -176,7 +176,7 @@ def test_conversations_list_latest_activity_first_with_unread_counts(
     client: Client, make_account, websocket_api
 ) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.messages import service
-    from chalicelib.notifications.push import NoLivePush
+    from chalicelib.websocket.push import NoLivePush
 
     me, old_friend, new_friend = make_account("me"), make_account("old"), make_account("new")
     send(client, old_friend, me.user_id, "one")
@@ -216,7 +216,7 @@ def test_conversations_list_latest_activity_first_with_unread_counts(
 def test_concurrent_sends_from_both_sides_get_gap_free_seqs(client: Client, make_account) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.messages import service
     from chalicelib.messages.schemas import SendMessageInput
-    from chalicelib.notifications.push import NoLivePush
+    from chalicelib.websocket.push import NoLivePush
 
     alice, bob = make_account("alice"), make_account("bob")
     per_thread, results, errors = 15, [], []
@@ -263,7 +263,7 @@ def test_a_send_after_another_lambdas_send_learns_the_seq_from_the_cancellation(
     from chalicelib.messages import repository, service
     from chalicelib.messages.domain import conversation_id_of
     from chalicelib.messages.schemas import SendMessageInput
-    from chalicelib.notifications.push import NoLivePush
+    from chalicelib.websocket.push import NoLivePush
 
     alice, bob = make_account("alice"), make_account("bob")
 
@@ -313,7 +313,7 @@ def test_a_crash_before_the_send_commits_leaves_no_gap_and_the_retry_stores_once
     from chalicelib.core.errors import DependencyUnavailable
     from chalicelib.messages import service
     from chalicelib.messages.schemas import SendMessageInput
-    from chalicelib.notifications.push import NoLivePush
+    from chalicelib.websocket.push import NoLivePush
 
     alice, bob = make_account("alice"), make_account("bob")
     first = service.send_message(
@@ -344,11 +344,11 @@ def test_a_crash_before_the_send_commits_leaves_no_gap_and_the_retry_stores_once
 def test_a_failed_push_loses_nothing_and_the_retry_does_not_duplicate(
     chalice_app, client: Client, make_account, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.messages import routes
-    from chalicelib.notifications.push import WebSocketPusher
+    from chalicelib.websocket import push
+    from chalicelib.websocket.sender import WebSocketPusher
 
     down = FakeWebsocketApi(fail=True)
-    monkeypatch.setattr(routes, "message_pusher", lambda **_: WebSocketPusher(down))
+    monkeypatch.setattr(push, "frame_pusher", lambda *_, **__: WebSocketPusher(down))
     alice, bob = make_account("alice"), make_account("bob")
     open_connection(bob, "phone")
 
@@ -367,7 +367,7 @@ def test_a_failed_push_loses_nothing_and_the_retry_does_not_duplicate(
 def test_a_send_frame_acks_the_sender_and_reaches_every_other_connection_of_both(
     chalice_app, client: Client, make_account, websocket_api
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.connections import repository as connections
+    from chalicelib.websocket import repository as connections
 
     alice, bob = make_account("alice"), make_account("bob")
     alice_phone, alice_laptop = open_connection(alice, "phone"), open_connection(alice, "laptop")

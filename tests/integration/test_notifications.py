@@ -515,8 +515,10 @@ class RecordingPusher:
         self.fail = fail
         self.pushed: list[tuple[str, dict[str, Any]]] = []
 
-    def push(self, recipient_id: str, notification: dict[str, Any]) -> None:
-        self.pushed.append((recipient_id, notification))
+    def push_frame(
+        self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
+    ) -> None:
+        self.pushed.append((user_id, frame))
         if self.fail:
             raise RuntimeError("the push channel is down")
 
@@ -524,8 +526,8 @@ class RecordingPusher:
 def test_the_websocket_pusher_sends_to_every_open_connection_and_forgets_gone_ones(
     chalice_app, make_account
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.connections import repository as connections
-    from chalicelib.notifications.push import WebSocketPusher
+    from chalicelib.websocket import repository as connections
+    from chalicelib.websocket.sender import WebSocketPusher
 
     recipient, bystander = make_account("recipient"), make_account("bystander")
     for connection_id in ("phone", "laptop", "closed-tab"):
@@ -535,7 +537,9 @@ def test_the_websocket_pusher_sends_to_every_open_connection_and_forgets_gone_on
     sender = FakeWebsocketApi(gone={gone})
     notification = {"notification_id": "n1", "type": "follow"}
 
-    WebSocketPusher(sender).push(recipient.user_id, notification)
+    WebSocketPusher(sender).push_frame(
+        recipient.user_id, {"type": "notification", "notification": notification}
+    )
 
     assert sorted(connection_id for connection_id, _ in sender.sent) == [
         f"{recipient.user_id}-laptop",
@@ -566,7 +570,8 @@ def test_stored_notifications_are_pushed_once_as_the_list_renders_them(
     deliver(chalice_app, "likes_stream", once)
     deliver(chalice_app, "likes_stream", copy.deepcopy(once))  # redelivered: not pushed again
 
-    assert pusher.pushed == [(author.user_id, items(client, author)[0])]
+    frame = {"type": "notification", "notification": items(client, author)[0]}
+    assert pusher.pushed == [(author.user_id, frame)]
 
 
 def test_a_failing_push_never_fails_the_record(
@@ -587,7 +592,8 @@ def test_the_pusher_is_the_apps_websocket_api_when_one_is_configured(
 ) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.core.config import reload_settings
     from chalicelib.notifications import consumers
-    from chalicelib.notifications.push import NoLivePush, WebSocketPusher
+    from chalicelib.websocket.push import NoLivePush
+    from chalicelib.websocket.sender import WebSocketPusher
 
     websocket_api = chalice_app.websocket_api
     # Leave the app's client as it was for other tests: configure() only ever sets it once.
@@ -612,7 +618,7 @@ def test_the_pusher_is_the_apps_websocket_api_when_one_is_configured(
         )
         recipient = make_account("recipient")
         open_connection(recipient, "phone")
-        pusher.push(recipient.user_id, {"notification_id": "n1"})
+        pusher.push_frame(recipient.user_id, {"type": "notification"})
         assert sent == [f"{recipient.user_id}-phone"]
     finally:
         monkeypatch.undo()

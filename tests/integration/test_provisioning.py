@@ -48,7 +48,6 @@ def test_a_table_missing_its_stream_index_and_ttl_is_repaired(embedded_aws: Embe
 
 
 def _models():  # type: ignore[no-untyped-def]
-    from chalicelib.connections.repository import ConnectionItem
     from chalicelib.feed.repository import FeedEntryItem
     from chalicelib.follows.blocks_repository import BlockItem
     from chalicelib.follows.repository import FollowItem
@@ -68,6 +67,7 @@ def _models():  # type: ignore[no-untyped-def]
     from chalicelib.search.dynamodb_adapter import HashtagItem, NameTermItem, TermItem
     from chalicelib.stories.repository import PurgeItem, StoryItem, StoryViewItem, TrayEntryItem
     from chalicelib.users.repository import UniqueValueItem, UserItem
+    from chalicelib.websocket.repository import ConnectionItem
 
     return {
         "users": UserItem,

@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from infrastructure.reconcile import main as reconcile
-from tests.support import create_post
+from tests.support import create_post, objects_of_media
 
 
 def settings():  # type: ignore[no-untyped-def]
@@ -21,8 +21,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 def keys_of(media_id: str) -> list[str]:
-    listing = boto3.client("s3").list_objects_v2(Bucket=settings().media_bucket)
-    return [o["Key"] for o in listing.get("Contents", []) if media_id in o["Key"]]
+    return objects_of_media(boto3.client("s3"), media_id, settings().media_bucket)
 
 
 def forget_item(media_id: str) -> None:

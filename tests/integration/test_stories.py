@@ -17,7 +17,7 @@ from chalice.test import Client
 
 from local.event_plumbing import EventPlumbing
 from local.lambda_runtime import LambdaContext
-from tests.support import Account, DynamoDBCallCounter, load_event
+from tests.support import Account, DynamoDBCallCounter, load_event, objects_of_media
 
 TTL_REMOVE_SAMPLE = "dynamodbStreamStoryTtlRemove.json"
 
@@ -464,11 +464,7 @@ def test_the_sweeper_deletes_expired_stories_and_then_their_media(
     created = post_story(client, owner, media_id)
     settings = get_settings()
     s3 = boto3.client("s3")
-    keys = [
-        obj["Key"]
-        for obj in s3.list_objects_v2(Bucket=settings.media_bucket).get("Contents", [])
-        if media_id in obj["Key"]
-    ]
+    keys = objects_of_media(s3, media_id, settings.media_bucket)
     assert len(keys) == 5  # the original and four renditions
     time.sleep(max(0.0, parse_time(created["expires_at"]).timestamp() - time.time()) + 0.05)
 
@@ -480,8 +476,7 @@ def test_the_sweeper_deletes_expired_stories_and_then_their_media(
     dynamodb = boto3.client("dynamodb")
     key = {"owner_id": {"S": owner.user_id}, "story_id": {"S": created["story_id"]}}
     assert "Item" not in dynamodb.get_item(TableName=settings.stories_table, Key=key)
-    remaining = s3.list_objects_v2(Bucket=settings.media_bucket).get("Contents", [])
-    assert [obj["Key"] for obj in remaining if media_id in obj["Key"]] == []
+    assert objects_of_media(s3, media_id, settings.media_bucket) == []
     media_key = {"media_id": {"S": media_id}}
     assert "Item" not in dynamodb.get_item(TableName=settings.media_table, Key=media_key)
     # Nothing is left to do: a second run finds nothing.

@@ -108,8 +108,8 @@ def test_a_connection_takes_no_frame_after_its_token_expires_and_is_closed(
 
 
 def test_pushes_stop_at_the_token_expiry_of_a_connection(chalice_app, make_account) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.connections import repository
     from chalicelib.core.clock import from_epoch_seconds
+    from chalicelib.websocket import repository
 
     account = make_account()
     token, expires_at = token_expiring_in(account, seconds=60)

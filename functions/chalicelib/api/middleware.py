@@ -10,6 +10,7 @@ and query parsed into its models, its answer rendered, domain errors mapped to s
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chalice import Chalice, Response
 from chalice.app import Request
@@ -21,7 +22,10 @@ from chalicelib.core.errors import DomainError
 from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import annotate_trace, logger, register_observability
 
-tokens = lazy_module("chalicelib.auth.tokens")  # PyJWT and cryptography: on the first request
+if TYPE_CHECKING:
+    from chalicelib.auth import tokens
+else:
+    tokens = lazy_module("chalicelib.auth.tokens")  # PyJWT and cryptography: on first request
 
 
 def authenticate(request: Request, get_response: Callable[[Request], Response]) -> Response:

@@ -30,10 +30,11 @@ from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools.logging import correlation_paths
+else:
+    correlation_paths = lazy_module("aws_lambda_powertools.logging.correlation_paths")
 
 SERVICE = "shutter"
-
-correlation_paths = lazy_module("aws_lambda_powertools.logging.correlation_paths")
 
 
 class _MadeOnFirstUse:

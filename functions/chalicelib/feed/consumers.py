@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
     StreamRecord,
 )
 
+from chalicelib.fanout.queue import fanout_queue
 from chalicelib.feed import fanout
-from chalicelib.feed.queue import FanoutQueue, SqsFanoutQueue
 from chalicelib.posts.domain import PostRef
 
 INSERT, MODIFY, REMOVE = (
@@ -19,11 +17,6 @@ INSERT, MODIFY, REMOVE = (
     DynamoDBRecordEventName.MODIFY,
     DynamoDBRecordEventName.REMOVE,
 )
-
-
-@cache
-def fanout_queue() -> FanoutQueue:
-    return SqsFanoutQueue()
 
 
 def _post_ref(image: dict) -> PostRef:

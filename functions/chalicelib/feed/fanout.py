@@ -1,32 +1,23 @@
-"""Fan-out on write, and the follow-graph changes that move posts in and out of feeds."""
+"""Fan-out on write of posts, and the follow-graph changes that move posts in and out of
+feeds. Pages of followers are the fan-out package's (``fanout/``); what a page writes is here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import Any
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import NotFound
-from chalicelib.core.observability import logger, metrics
-from chalicelib.core.pagination import PageRequest
+from chalicelib.core.observability import logger
+from chalicelib.fanout.domain import FanoutJob, is_celebrity
+from chalicelib.fanout.queue import FanoutQueue
 from chalicelib.feed import repository as feeds
-from chalicelib.feed.domain import FanoutJob, JobKind
-from chalicelib.feed.queue import FanoutQueue
+from chalicelib.feed.domain import JobKind
 from chalicelib.follows import repository as follows
 from chalicelib.posts import repository as posts
 from chalicelib.posts.domain import PostRef
-from chalicelib.stories import repository as stories
-from chalicelib.stories.domain import StoryRef
 from chalicelib.users import repository as users
 from chalicelib.users.domain import User
-
-
-def is_celebrity(author: User) -> bool:
-    """At or over the threshold, an author is merged at read time instead of fanned out.
-
-    The flag stays once set: a celebrity's followers are indexed to pull their posts, and
-    pulling works for any account, so dropping back under the threshold needs no undoing.
-    """
-    return author.is_celebrity or author.follower_count >= get_settings().fanout_threshold
 
 
 def _author(author_id: str) -> User | None:
@@ -34,6 +25,22 @@ def _author(author_id: str) -> User | None:
         return users.get_user(author_id)
     except NotFound:
         return None
+
+
+def _payload(post: PostRef) -> dict[str, Any]:
+    # The keys and their order are the queue's wire format: jobs in flight stay readable.
+    return {
+        "post": {
+            "post_id": post.post_id,
+            "author_id": post.author_id,
+            "created_at": post.created_at,
+        }
+    }
+
+
+def _post_of(job: FanoutJob) -> PostRef | None:
+    post = job.payload.get("post")
+    return PostRef(post["created_at"], post["post_id"], post["author_id"]) if post else None
 
 
 def on_post_created(post: PostRef, queue: FanoutQueue) -> None:
@@ -44,7 +51,7 @@ def on_post_created(post: PostRef, queue: FanoutQueue) -> None:
         # Followers pull it; only the author's own feed gets an entry.
         feeds.add_to_feeds([author.user_id], post, get_settings().feed_entry_ttl_days)
         return
-    queue.enqueue(FanoutJob(JobKind.ADD, author.user_id, post))
+    queue.enqueue(FanoutJob(JobKind.ADD, author.user_id, _payload(post)))
 
 
 def on_post_deleted(post: PostRef, queue: FanoutQueue) -> None:
@@ -54,50 +61,27 @@ def on_post_deleted(post: PostRef, queue: FanoutQueue) -> None:
         # that no longer exist, so removing the author's own entry is enough.
         feeds.remove_from_feeds([post.author_id], post)
         return
-    queue.enqueue(FanoutJob(JobKind.REMOVE, post.author_id, post))
+    queue.enqueue(FanoutJob(JobKind.REMOVE, post.author_id, _payload(post)))
 
 
-def on_story_created(story: StoryRef, queue: FanoutQueue) -> None:
-    """Like a post: into followers' trays page by page, or, for a celebrity, only into the
-    owner's own tray (followers pull celebrities' stories when they read their tray)."""
-    owner = _author(story.owner_id)
-    if owner is None:
-        return
-    if is_celebrity(owner):
-        stories.add_to_trays([owner.user_id], story)
-        return
-    queue.enqueue(FanoutJob(JobKind.STORY, owner.user_id, story=story))
+def add_to_feeds(job: FanoutJob, readers: list[str]) -> None:
+    """An ``ADD`` page: the post into each reader's feed."""
+    post = _post_of(job)
+    if post is not None:
+        feeds.add_to_feeds(readers, post, get_settings().feed_entry_ttl_days)
 
 
-def run_job(job: FanoutJob, queue: FanoutQueue) -> int:
-    """Do one page of a job and queue the next page; returns how many followers it touched.
+def remove_from_feeds(job: FanoutJob, readers: list[str]) -> None:
+    """A ``REMOVE`` page: the deleted post out of each reader's feed."""
+    post = _post_of(job)
+    if post is not None:
+        feeds.remove_from_feeds(readers, post)
 
-    Every write is idempotent (a put or delete of a known key, a conditional tag), so a page
-    delivered twice does no harm.
-    """
-    settings = get_settings()
-    page_size = settings.fanout_page_size if job.kind is not JobKind.TAG else 200
-    page = follows.followers_page(job.author_id, PageRequest(limit=page_size, position=job.start))
-    first_page = job.start is None
-    if job.kind is JobKind.ADD and job.post is not None:
-        recipients = page.items + ([job.author_id] if first_page else [])
-        feeds.add_to_feeds(recipients, job.post, settings.feed_entry_ttl_days)
-    elif job.kind is JobKind.REMOVE and job.post is not None:
-        recipients = page.items + ([job.author_id] if first_page else [])
-        feeds.remove_from_feeds(recipients, job.post)
-    elif job.kind is JobKind.STORY and job.story is not None:
-        recipients = page.items + ([job.author_id] if first_page else [])
-        stories.add_to_trays(recipients, job.story)
-    elif job.kind is JobKind.TAG:
-        for follower_id in page.items:
-            follows.tag_celebrity_edge(follower_id, job.author_id)
-    if page.position is not None and page.items:
-        queue.enqueue(replace(job, start=page.position))
-    logger.info(
-        "fan-out page done", kind=job.kind.value, author_id=job.author_id, followers=len(page.items)
-    )
-    metrics.add_metric(name="FanoutFollowers", unit="Count", value=len(page.items))
-    return len(page.items)
+
+def tag_celebrity_edges(job: FanoutJob, followers: list[str]) -> None:
+    """A ``TAG`` page: each follower's edge to the new celebrity into the celebrities index."""
+    for follower_id in followers:
+        follows.tag_celebrity_edge(follower_id, job.author_id)
 
 
 def on_followed(follower_id: str, followee_id: str) -> None:

@@ -8,8 +8,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from chalicelib.core.observability import logger
+from chalicelib.core.stream_records import removed_by_ttl
 from chalicelib.media import cleanup
-from chalicelib.streams.records import removed_by_ttl
 
 
 def on_media_record(record: DynamoDBRecord) -> None:

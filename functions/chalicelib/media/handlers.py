@@ -1,15 +1,20 @@
 """The resize function. ``app.py`` subscribes it to S3 object-created events on the uploads
 prefix only, so the renditions it writes elsewhere never trigger it again."""
 
+from __future__ import annotations
+
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import S3Event
 
 from chalicelib.core.clock import utc_now
 from chalicelib.core.lazy import lazy_module
 
-service = lazy_module("chalicelib.media.service")
+if TYPE_CHECKING:
+    from chalicelib.media import service
+else:
+    service = lazy_module("chalicelib.media.service")
 
 
 def process_upload(event: S3Event) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.connections import service as connections
 from chalicelib.core.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited
 from chalicelib.core.observability import logger
 from chalicelib.core.schema import validate_input
@@ -27,7 +26,8 @@ from chalicelib.messages.schemas import (
     SendMessageInput,
     render_message,
 )
-from chalicelib.notifications.push import FramePusher
+from chalicelib.websocket import service as connections
+from chalicelib.websocket.push import FramePusher
 
 ACTIONS = ("send", "read")
 

@@ -6,36 +6,19 @@ from chalice import Blueprint
 
 from chalicelib.api.operations import operation
 from chalicelib.api.requests import as_is, caller, list_body, page_request
-from chalicelib.core.config import get_settings
 from chalicelib.core.lazy import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.core import schema
     from chalicelib.messages import schemas, service
-    from chalicelib.notifications import push
-    from chalicelib.notifications.push import FramePusher
+    from chalicelib.websocket import push
 else:
     schema = lazy_module("chalicelib.core.schema")
     schemas = lazy_module("chalicelib.messages.schemas")
     service = lazy_module("chalicelib.messages.service")
-    push = lazy_module("chalicelib.notifications.push")
+    push = lazy_module("chalicelib.websocket.push")
 
 messages_api = Blueprint(__name__)
-
-
-def message_pusher(configured_by_event: bool = False) -> FramePusher:
-    """The one place the push port of messages is resolved.
-
-    A WebSocket event configures the app's ``websocket_api`` (Chalice does, from the event);
-    a REST request has none, so the API named in the settings is used, as for notifications.
-    """
-    websocket_api = messages_api.current_app.websocket_api
-    if not configured_by_event:
-        settings = get_settings()
-        if not (settings.websocket_api_id and settings.websocket_stage):
-            return push.NoLivePush()
-        websocket_api.configure_from_api_id(settings.websocket_api_id, settings.websocket_stage)
-    return push.WebSocketPusher(websocket_api)
 
 
 @messages_api.route("/messages", methods=["POST"])
@@ -46,7 +29,8 @@ def send_message(details: schemas.SendMessageInput) -> schemas.MessageOut:
     A resend with the same client_id returns the message stored the first time.
     """
     sender = caller(messages_api.current_request)
-    sent = service.send_message(sender.user_id, details, message_pusher())
+    pusher = push.frame_pusher(messages_api.current_app.websocket_api)
+    sent = service.send_message(sender.user_id, details, pusher)
     return schemas.render_message(sent.message)
 
 

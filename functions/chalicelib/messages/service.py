@@ -33,8 +33,8 @@ from chalicelib.messages.schemas import (
     render_conversation,
     render_message,
 )
-from chalicelib.notifications.push import FramePusher
 from chalicelib.users import repository as users
+from chalicelib.websocket.push import FramePusher
 
 NOT_A_MEMBER = "you are not in this conversation"
 

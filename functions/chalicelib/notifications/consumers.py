@@ -29,28 +29,27 @@ from chalicelib.notifications.domain import (
     post_notifications,
     post_of,
 )
-from chalicelib.notifications.push import NoLivePush, NotificationPusher, WebSocketPusher
 from chalicelib.notifications.routes import notifications_api
+from chalicelib.websocket import push
 
 Meaning = Callable[[Mapping[str, Any]], list[Notification]]
 
 
 @cache
-def notification_pusher() -> NotificationPusher:
-    """The one place the push port is resolved.
+def notification_pusher() -> push.FramePusher:
+    """The pusher notifications go through, made once per Lambda.
 
-    Chalice configures ``app.websocket_api`` from each WebSocket event; a stream handler has
-    none, so it is configured here from the settings. The app is the one the notifications
+    A stream handler has no WebSocket event to configure ``app.websocket_api`` from, so
+    ``frame_pusher`` configures it from the settings. The app is the one the notifications
     blueprint is registered on, which is the app running this handler, so its boto3 session
     (routed to the local WebSocket gateway on the local stack) is used unchanged.
     """
     settings = get_settings()
     if not (settings.websocket_api_id and settings.websocket_stage):
+        # frame_pusher would make no live pusher either; said here, once per Lambda.
         logger.info("live notifications off: WEBSOCKET_API_ID and WEBSOCKET_STAGE are unset")
-        return NoLivePush()
-    websocket_api = notifications_api.current_app.websocket_api
-    websocket_api.configure_from_api_id(settings.websocket_api_id, settings.websocket_stage)
-    return WebSocketPusher(websocket_api)
+        return push.NoLivePush()
+    return push.frame_pusher(notifications_api.current_app.websocket_api)
 
 
 def _record_change(record: DynamoDBRecord, meaning: Meaning) -> None:

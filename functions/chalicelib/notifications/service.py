@@ -19,9 +19,9 @@ from chalicelib.notifications.domain import (
     decode_notification_id,
     is_read,
 )
-from chalicelib.notifications.push import NotificationPusher
-from chalicelib.notifications.schemas import render_notification
+from chalicelib.notifications.schemas import NotificationFrame, render_notification
 from chalicelib.users import repository as users
+from chalicelib.websocket.push import FramePusher
 
 
 def _ttl() -> timedelta:
@@ -29,7 +29,7 @@ def _ttl() -> timedelta:
 
 
 def record_change(
-    before: Iterable[Notification], after: Iterable[Notification], pusher: NotificationPusher
+    before: Iterable[Notification], after: Iterable[Notification], pusher: FramePusher
 ) -> int:
     """Bring the stored notifications in line with one change of a source item.
 
@@ -70,13 +70,13 @@ def notification_ttl() -> timedelta:
     return _ttl()
 
 
-def deliver(stored: Iterable[Notification], pusher: NotificationPusher) -> None:
+def deliver(stored: Iterable[Notification], pusher: FramePusher) -> None:
     """Push notifications a feature stored in its own transaction (follow requests), as
     ``record_change`` pushes what it stores: best effort, never raises."""
     _push(list(stored), pusher)
 
 
-def _push(stored: list[Notification], pusher: NotificationPusher) -> None:
+def _push(stored: list[Notification], pusher: FramePusher) -> None:
     """Best effort: the notifications are stored, so a failure here only costs liveness."""
     if not stored:
         return
@@ -90,12 +90,9 @@ def _push(stored: list[Notification], pusher: NotificationPusher) -> None:
         if actor is None:
             continue
         try:
-            pusher.push(
-                notification.recipient_id,
-                render_notification(NotificationView(notification, actor, read=False)).model_dump(
-                    mode="json"
-                ),
-            )
+            rendered = render_notification(NotificationView(notification, actor, read=False))
+            frame = NotificationFrame(notification=rendered).model_dump(mode="json")
+            pusher.push_frame(notification.recipient_id, frame)
         except Exception:
             logger.exception("notification push failed", recipient_id=notification.recipient_id)
 

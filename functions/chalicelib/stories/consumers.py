@@ -11,11 +11,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from chalicelib.core.clock import epoch_seconds, utc_now
 from chalicelib.core.observability import logger
-from chalicelib.feed import fanout
-from chalicelib.feed.consumers import fanout_queue
-from chalicelib.stories import cleanup, repository
+from chalicelib.core.stream_records import removed_by_ttl
+from chalicelib.fanout.queue import fanout_queue
+from chalicelib.stories import cleanup, fanout
 from chalicelib.stories.domain import StoryRef
-from chalicelib.streams.records import removed_by_ttl
 
 INSERT, REMOVE = DynamoDBRecordEventName.INSERT, DynamoDBRecordEventName.REMOVE
 
@@ -56,9 +55,4 @@ def on_follow_record(record: DynamoDBRecord) -> None:
     if record.event_name is not INSERT or record.dynamodb is None:
         return
     edge = record.dynamodb.new_image
-    follower_id, followee_id = str(edge["follower_id"]), str(edge["followee_id"])
-    followee = fanout._author(followee_id)
-    if followee is None or fanout.is_celebrity(followee):
-        return
-    active = repository.active_stories(followee_id, utc_now())
-    repository.add_refs_to_tray(follower_id, [repository.story_ref(story) for story in active])
+    fanout.on_followed(str(edge["follower_id"]), str(edge["followee_id"]))

@@ -16,18 +16,20 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import logger
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities import batch
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
         DynamoDBRecord,
     )
-
-batch = lazy_module("aws_lambda_powertools.utilities.batch")
+else:
+    batch = lazy_module("aws_lambda_powertools.utilities.batch")
 
 type StreamConsumer = Callable[[DynamoDBRecord], None]
 
 
 def dispatch_records(
     event: dict[str, Any], context: Any, consumers: Sequence[StreamConsumer]
-) -> dict[str, Any]:
+) -> PartialItemFailureResponse:
     """Run every consumer on every record; returns Lambda's partial batch response."""
 
     def handle(record: DynamoDBRecord) -> None:

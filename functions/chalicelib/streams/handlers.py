@@ -7,20 +7,33 @@ so each stream function loads only its own consumers.
 ``app.py`` subscribes each handler to its table's stream with the batching in ``BATCH``.
 """
 
-from typing import TypedDict
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
 
 from chalice.app import DynamoDBEvent
 
 from chalicelib.core.lazy import lazy_module
 from chalicelib.streams.dispatch import dispatch_records
 
-feed = lazy_module("chalicelib.feed.consumers")
-follows = lazy_module("chalicelib.follows.consumers")
-media = lazy_module("chalicelib.media.consumers")
-notifications = lazy_module("chalicelib.notifications.consumers")
-posts = lazy_module("chalicelib.posts.consumers")
-search = lazy_module("chalicelib.search.consumers")
-stories = lazy_module("chalicelib.stories.consumers")
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+    from chalicelib.feed import consumers as feed
+    from chalicelib.follows import consumers as follows
+    from chalicelib.media import consumers as media
+    from chalicelib.notifications import consumers as notifications
+    from chalicelib.posts import consumers as posts
+    from chalicelib.search import consumers as search
+    from chalicelib.stories import consumers as stories
+else:
+    feed = lazy_module("chalicelib.feed.consumers")
+    follows = lazy_module("chalicelib.follows.consumers")
+    media = lazy_module("chalicelib.media.consumers")
+    notifications = lazy_module("chalicelib.notifications.consumers")
+    posts = lazy_module("chalicelib.posts.consumers")
+    search = lazy_module("chalicelib.search.consumers")
+    stories = lazy_module("chalicelib.stories.consumers")
 
 
 class Batching(TypedDict):
@@ -36,7 +49,7 @@ BATCH: Batching = {
 }
 
 
-def users_stream(event: DynamoDBEvent) -> dict:
+def users_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     consumers = (
         feed.on_user_record,
         search.on_user_record,
@@ -45,12 +58,12 @@ def users_stream(event: DynamoDBEvent) -> dict:
     return dispatch_records(event.to_dict(), event.context, consumers)
 
 
-def follows_stream(event: DynamoDBEvent) -> dict:
+def follows_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     consumers = (feed.on_follow_record, notifications.on_follow_record, stories.on_follow_record)
     return dispatch_records(event.to_dict(), event.context, consumers)
 
 
-def posts_stream(event: DynamoDBEvent) -> dict:
+def posts_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     consumers = (
         feed.on_post_record,
         notifications.on_post_record,
@@ -60,17 +73,17 @@ def posts_stream(event: DynamoDBEvent) -> dict:
     return dispatch_records(event.to_dict(), event.context, consumers)
 
 
-def likes_stream(event: DynamoDBEvent) -> dict:
+def likes_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     return dispatch_records(event.to_dict(), event.context, (notifications.on_like_record,))
 
 
-def comments_stream(event: DynamoDBEvent) -> dict:
+def comments_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     return dispatch_records(event.to_dict(), event.context, (notifications.on_comment_record,))
 
 
-def stories_stream(event: DynamoDBEvent) -> dict:
+def stories_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     return dispatch_records(event.to_dict(), event.context, (stories.on_story_record,))
 
 
-def media_stream(event: DynamoDBEvent) -> dict:
+def media_stream(event: DynamoDBEvent) -> PartialItemFailureResponse:
     return dispatch_records(event.to_dict(), event.context, (media.on_media_record,))

@@ -307,6 +307,23 @@ def test_batches_hold_at_most_batch_size_records_in_stream_order(
     assert [key for batch in received.stream_keys() for key in batch] == keys
 
 
+def test_a_plumbing_started_again_resumes_where_the_mapping_checkpointed(
+    clients, resources, received, start_plumbing
+):
+    # A mapping keeps its position while it is disabled; TRIM_HORIZON is where it begins once.
+    app = build_app(resources, received, starting_position="TRIM_HORIZON")
+    first = start_plumbing(app)
+    put_posts(clients, resources.table, ["first-a", "first-b"])
+    assert first.wait_until_idle(timeout=5)
+    first.stop()
+    put_posts(clients, resources.table, ["while-stopped"])
+
+    again = start_plumbing(build_app(resources, received, starting_position="TRIM_HORIZON"))
+
+    assert again.wait_until_idle(timeout=5)
+    assert received.stream_keys() == [["first-a", "first-b"], ["while-stopped"]]
+
+
 def test_latest_starting_position_skips_records_written_before_start(
     clients, resources, received, start_plumbing
 ):

@@ -1,4 +1,5 @@
-"""What a stream record says beyond its images, read the same way by every consumer."""
+"""What a stream record says beyond its images, read the same way by every consumer (in
+``core``: the features' consumers read it, and ``streams/`` imports them)."""
 
 from __future__ import annotations
 

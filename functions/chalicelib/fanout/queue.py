@@ -2,11 +2,16 @@
 
 Chaining pages through the queue keeps every invocation to one page, however many followers
 an author has, and a failed page is retried alone (then dead-lettered) by SQS.
+
+A message is ``{"kind", "author_id", "start", ...payload}``: the payload's keys sit beside the
+job's own (``"post"``, ``"story"``), as they did when the feed's module wrote them, so jobs
+queued by an older deploy read the same.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,9 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.core.clients import aws_client
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import DependencyUnavailable
-from chalicelib.feed.domain import FanoutJob, JobKind
-from chalicelib.posts.domain import PostRef
-from chalicelib.stories.domain import StoryRef
+from chalicelib.fanout.domain import FanoutJob
+
+_JOB_KEYS = ("kind", "author_id", "start")
 
 
 class FanoutQueue(Protocol):
@@ -26,32 +31,25 @@ class FanoutQueue(Protocol):
 
 
 def encode_job(job: FanoutJob) -> str:
-    body: dict[str, Any] = {"kind": job.kind.value, "author_id": job.author_id, "start": job.start}
-    if job.post is not None:
-        body["post"] = {
-            "post_id": job.post.post_id,
-            "author_id": job.post.author_id,
-            "created_at": job.post.created_at,
-        }
-    if job.story is not None:
-        body["story"] = {
-            "owner_id": job.story.owner_id,
-            "created_at": job.story.created_at,
-            "story_id": job.story.story_id,
-            "expires_at": job.story.expires_at,
-        }
+    clashing = set(_JOB_KEYS) & job.payload.keys()
+    if clashing:
+        raise ValueError(f"a fan-out payload may not use the job's keys: {sorted(clashing)}")
+    body: dict[str, Any] = {
+        "kind": str(job.kind),
+        "author_id": job.author_id,
+        "start": job.start,
+        **job.payload,
+    }
     return json.dumps(body, separators=(",", ":"))
 
 
 def decode_job(body: str) -> FanoutJob:
     data = json.loads(body)
-    post = data.get("post")
     return FanoutJob(
-        kind=JobKind(data["kind"]),
+        kind=data["kind"],
         author_id=data["author_id"],
-        post=PostRef(post["created_at"], post["post_id"], post["author_id"]) if post else None,
+        payload={key: value for key, value in data.items() if key not in _JOB_KEYS},
         start=data.get("start"),
-        story=StoryRef(**story) if (story := data.get("story")) else None,
     )
 
 
@@ -63,3 +61,8 @@ class SqsFanoutQueue:
             )
         except (BotoCoreError, ClientError) as exc:
             raise DependencyUnavailable("could not queue the fan-out") from exc
+
+
+@cache
+def fanout_queue() -> FanoutQueue:
+    return SqsFanoutQueue()

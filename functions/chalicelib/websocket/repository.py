@@ -10,10 +10,10 @@ from pynamodb.exceptions import DeleteError, GetError, PutError, QueryError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from chalicelib.connections.domain import OpenedConnection
 from chalicelib.core.clock import epoch_seconds, from_epoch_seconds
 from chalicelib.core.dynamodb import BaseMeta, FromSettings
 from chalicelib.core.errors import DependencyUnavailable
+from chalicelib.websocket.domain import OpenedConnection
 
 
 class ConnectionsByUser(GlobalSecondaryIndex["ConnectionItem"]):

@@ -1,7 +1,6 @@
-"""Live delivery of notifications: a port, and its adapter for API Gateway WebSockets.
+"""The sender: frames out to API Gateway's management API, over the connections table.
 
-Delivery is best effort. A notification is stored before it is pushed, and the stored list
-is what a client reads back, so a push that fails is logged and never fails its record.
+``push.py`` is the port features use and makes this adapter; only it imports this module.
 """
 
 from __future__ import annotations
@@ -13,37 +12,9 @@ from typing import Any, Protocol
 
 from chalice import WebsocketDisconnectedError
 
-from chalicelib.connections import repository as connections
 from chalicelib.core.clock import utc_now
 from chalicelib.core.observability import logger
-
-
-class NotificationPusher(Protocol):
-    """Hands a stored notification to its recipient's open clients, if any."""
-
-    def push(self, recipient_id: str, notification: dict[str, Any]) -> None:
-        """Deliver ``notification`` (as ``GET /notifications`` renders it); never raises for
-        a recipient who is gone or offline."""
-        ...
-
-
-class FramePusher(Protocol):
-    """Sends JSON frames to open WebSocket connections: to one, or to all of a user's."""
-
-    def push_frame(
-        self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
-    ) -> None:
-        """Send ``frame`` to each open connection of ``user_id`` except ``skip_connection``;
-        never raises for a connection that is gone or failing."""
-        ...
-
-    def send_frame(self, connection_id: str, frame: dict[str, Any]) -> bool:
-        """Send ``frame`` to one connection; False when it could not be sent."""
-        ...
-
-    def close(self, connection_id: str) -> None:
-        """Close one connection from the server's side; never raises."""
-        ...
+from chalicelib.websocket import repository as connections
 
 
 class WebsocketSender(Protocol):
@@ -56,9 +27,9 @@ class WebsocketSender(Protocol):
 
 
 class WebSocketPusher:
-    """Sends ``{"type": "notification", "notification": {...}}`` to each open connection of
-    the recipient, and forgets connections that API Gateway reports gone (as Chalice's
-    WebSocket tutorial's ``Sender`` does), so later pushes skip them.
+    """Sends frames to one connection or to each open connection of a user, and forgets
+    connections that API Gateway reports gone (as Chalice's WebSocket tutorial's ``Sender``
+    does), so later pushes skip them. A ``FramePusher`` (``push.py``).
 
     Parameters
     ----------
@@ -79,9 +50,6 @@ class WebSocketPusher:
         self._sender = sender
         self._open_connections = open_connections
         self._forget_connection = forget_connection
-
-    def push(self, recipient_id: str, notification: dict[str, Any]) -> None:
-        self.push_frame(recipient_id, {"type": "notification", "notification": notification})
 
     def push_frame(
         self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
@@ -120,21 +88,3 @@ class WebSocketPusher:
             logger.info("closing a connection already gone", connection_id=connection_id)
         except Exception:
             logger.exception("closing a connection failed", connection_id=connection_id)
-
-
-class NoLivePush:
-    """The pusher where no WebSocket API is configured: clients read the list instead."""
-
-    def push(self, recipient_id: str, notification: dict[str, Any]) -> None:
-        return None
-
-    def push_frame(
-        self, user_id: str, frame: dict[str, Any], skip_connection: str | None = None
-    ) -> None:
-        return None
-
-    def send_frame(self, connection_id: str, frame: dict[str, Any]) -> bool:
-        return False
-
-    def close(self, connection_id: str) -> None:
-        return None

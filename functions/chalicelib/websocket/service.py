@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.auth.tokens import Caller, token_verifier
-from chalicelib.connections import repository as connections
-from chalicelib.connections.domain import OpenedConnection
 from chalicelib.core.clock import utc_now
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import NotAuthenticated, TokenExpired
 from chalicelib.core.memo import BoundedMemo
 from chalicelib.core.observability import logger
+from chalicelib.websocket import repository as connections
+from chalicelib.websocket.domain import OpenedConnection
 
 
 def open_connection(connection_id: str, token: str | None) -> Caller:
