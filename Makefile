@@ -73,7 +73,7 @@ $(LINT_STAMP): $(TEST_STAMP)
 	$(call install,lint,ruff and mypy,under a minute)
 
 run: $(RUN_STAMP) ## the local stack: API :8000, WebSocket :8001, AWS :4566 (API_PORT= ...)
-	API_PORT=$(API_PORT) WS_PORT=$(WS_PORT) exec $(PY) -m infrastructure.local_stack
+	API_PORT=$(API_PORT) WS_PORT=$(WS_PORT) exec $(PY) -m local
 
 test: $(TEST_STAMP) ## every test ring: unit, integration, e2e, deploy (PYTEST_ARGS=...)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -38,7 +38,7 @@ def rendered(document: dict[str, Any]) -> str:
 def _app_without_aws() -> Chalice:
     """The app, imported with placeholder names for the event sources ``app.py`` reads at
     import (nothing here calls AWS)."""
-    from infrastructure.local_stack.stack import FUNCTIONS_DIR, import_app
+    from local.stack import FUNCTIONS_DIR, import_app
 
     sys.path.insert(0, str(FUNCTIONS_DIR))
     from chalicelib.core.config import EventSources

@@ -6,7 +6,7 @@ bodies are ``{"message": ...}``, and a path no route has is a 403 "Missing Authe
 Token", which, when the request carries an ``Authorization`` header, becomes a message that
 repeats the header: the caller's token, in the response body. ``make deploy`` sets the
 responses below on the stage's API (``infrastructure.deploy``) and the local REST gateway
-answers with the same ones (``infrastructure.local_stack.rest_gateway``), so a client sees
+answers with the same ones (``local.rest_gateway``), so a client sees
 ``{"Code", "Message"}`` on AWS and locally alike.
 
 The unknown path's message is fixed text, never API Gateway's own message: with an

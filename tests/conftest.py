@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from chalice.test import Client
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.provision import provision
+from local.embedded_aws import EmbeddedAws
 from tests.support import TEST_PASSWORD, Account, unique_username
 
 

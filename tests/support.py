@@ -76,7 +76,7 @@ def upload_ready_media(client: Any, app: Any, account: Account, purpose: str = "
     import requests
     from chalicelib.core.config import get_settings
 
-    from infrastructure.local_stack.lambda_runtime import LambdaContext
+    from local.lambda_runtime import LambdaContext
 
     data = small_jpeg()
     created = client.http.post(
@@ -157,7 +157,7 @@ def unsigned(body: Any) -> Any:
 def import_app_modules() -> None:
     """Import every ``chalicelib`` module (the app imports most on first use), so a test
     that enumerates the app's classes (``__subclasses__()``) sees them all."""
-    from infrastructure.local_stack.stack import import_app_modules as import_all
+    from local.stack import import_app_modules as import_all
 
     import_all()
 
@@ -348,7 +348,7 @@ def send_frame(app: Any, connection_id: str, body: Any) -> None:
     """Hand a client frame to the app's ``$default`` handler, as API Gateway would."""
     import copy
 
-    from infrastructure.local_stack.lambda_runtime import LambdaContext
+    from local.lambda_runtime import LambdaContext
 
     event = copy.deepcopy(load_event("wsMessageSend.json"))
     event["requestContext"]["connectionId"] = connection_id

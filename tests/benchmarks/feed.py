@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.provision import provision
+from local.embedded_aws import EmbeddedAws
 
 FOLLOWED = 1_000
 CELEBRITIES = 20

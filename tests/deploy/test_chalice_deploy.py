@@ -38,9 +38,9 @@ from infrastructure.deploy import (
 from infrastructure.deploy_resources import FAILURE_QUEUES, cursor_secret_parameter
 from infrastructure.gateway_responses import GATEWAY_RESPONSES, NO_ROUTE
 from infrastructure.iam import StageTargets, function_names, lambda_function_name, render_policy
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.moto_deploy_patches import deploy_patches
 from infrastructure.resources import OPENSEARCH_DOMAIN, STACK, resource_name
+from local.embedded_aws import EmbeddedAws
 
 pytestmark = pytest.mark.deploy
 

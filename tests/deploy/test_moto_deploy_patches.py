@@ -20,8 +20,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.moto_deploy_patches import deploy_patches
+from local.embedded_aws import EmbeddedAws
 
 pytestmark = pytest.mark.deploy
 

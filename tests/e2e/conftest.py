@@ -115,7 +115,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
     for leaked in ("AWS_ENDPOINT_URL", "USERS_TABLE", "USER_POOL_ID", "CURSOR_SECRET"):
         env.pop(leaked, None)  # the stack must configure itself, as on a fresh machine
     process = subprocess.Popen(
-        [sys.executable, "-m", "infrastructure.local_stack"],
+        [sys.executable, "-m", "local"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -20,7 +20,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
+from local.event_plumbing import EventPlumbing
 from tests.support import (
     Account,
     DynamoDBCallCounter,

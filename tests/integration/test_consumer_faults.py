@@ -26,7 +26,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
+from local.event_plumbing import EventPlumbing
 from tests.support import Account, create_post, objects_of_media
 
 FAILURES = 2  # the record's first two deliveries fail; Lambda's (and the plumbing's) retries
@@ -88,19 +88,19 @@ class Delivery:
 def record_deliveries(monkeypatch: pytest.MonkeyPatch) -> list[Delivery]:
     """Every batch the plumbing hands a handler from now on: its size and how many of its
     records failed (the local stack's Lambda side, not the app, is observed)."""
-    from infrastructure.local_stack.plumbing import dynamodb_streams, sqs_messages
+    from local.plumbing import lambda_semantics
 
     deliveries: list[Delivery] = []
-    original = dynamodb_streams.invoke_batch
+    original = lambda_semantics.invoke_batch
 
-    def observed(function: Any, event: dict[str, Any], identifiers: Any, **kwargs: Any) -> Any:
-        outcome = original(function, event, identifiers, **kwargs)
+    def observed(function: Any, event: dict[str, Any], identifiers: Any) -> Any:
+        outcome = original(function, event, identifiers)
         failed = len(identifiers) if outcome.whole_batch_failed else len(outcome.failed_identifiers)
         deliveries.append(Delivery(function.handler_name, len(identifiers), failed))
         return outcome
 
-    for module in (dynamodb_streams, sqs_messages):
-        monkeypatch.setattr(module, "invoke_batch", observed)
+    # The one delivery step of stream and queue batches alike.
+    monkeypatch.setattr(lambda_semantics, "invoke_batch", observed)
     return deliveries
 
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 from chalicelib.api.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, is_allowed
 
-from infrastructure.local_stack.rest_gateway import RestGateway
+from local.rest_gateway import RestGateway
 from tests.support import Account
 
 ALLOWED = "https://app.example.com"

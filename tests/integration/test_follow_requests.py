@@ -19,8 +19,8 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.event_plumbing import EventPlumbing
+from local.lambda_runtime import LambdaContext
 from tests.support import Account, DynamoDBCallCounter, create_post, load_event
 
 

@@ -28,8 +28,8 @@ from chalice.app import EventSourceHandler, WebsocketEventSourceHandler
 from chalice.test import Client
 
 from infrastructure.iam import NO_API, StageTargets, function_names, render_policy
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.event_plumbing import EventPlumbing
+from local.lambda_runtime import LambdaContext
 from tests.support import Account, load_event
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
+from local.event_plumbing import EventPlumbing
 from tests.support import Account, create_post
 
 

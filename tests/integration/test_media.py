@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.parser.models import S3Model
 from chalice.test import Client
 from PIL import Image
 
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.lambda_runtime import LambdaContext
 from tests.support import Account, load_event, png_header_only
 
 

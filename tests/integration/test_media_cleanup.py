@@ -17,8 +17,8 @@ import boto3
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.event_plumbing import EventPlumbing
+from local.lambda_runtime import LambdaContext
 from tests.support import Account, load_event
 
 TTL_REMOVE_SAMPLE = "dynamodbStreamMediaTtlRemove.json"

@@ -20,8 +20,8 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 from boto3.dynamodb.types import TypeSerializer
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.event_plumbing import EventPlumbing
+from local.lambda_runtime import LambdaContext
 from tests.support import Account, FakeWebsocketApi, load_event, open_connection
 
 SAMPLE_EVENTS = {

@@ -19,7 +19,7 @@ from chalicelib.search.opensearch_adapter import (
     OpenSearchIndex,
 )
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
+from local.embedded_aws import EmbeddedAws
 from tests.fakes.opensearch_server import FakeOpenSearch
 
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
+from local.embedded_aws import EmbeddedAws
 from tests.support import Account, unsigned
 
 
@@ -287,7 +287,7 @@ def test_a_retry_while_the_first_request_still_runs_is_409(embedded_aws) -> None
     from chalicelib.core.errors import AlreadyExists
     from chalicelib.posts.schemas import CreateCommentInput
 
-    from infrastructure.local_stack.lambda_runtime import LambdaContext
+    from local.lambda_runtime import LambdaContext
 
     key, details, context = str(uuid.uuid4()), CreateCommentInput(text="x"), LambdaContext("api")
 
@@ -721,7 +721,7 @@ def test_a_deleted_posts_likes_and_comments_are_removed_by_its_stream_record(
 ) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.posts.repository import CommentItem, LikeItem
 
-    from infrastructure.local_stack.event_plumbing import EventPlumbing
+    from local.event_plumbing import EventPlumbing
 
     author, fans = make_account("author"), [make_account("fan") for _ in range(3)]
     post_id = create_post(client, author, media_ids=[make_ready_media(author)]).json_body["post_id"]

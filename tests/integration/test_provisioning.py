@@ -6,9 +6,9 @@ import boto3
 import pytest
 from pynamodb.indexes import GlobalSecondaryIndex, LocalSecondaryIndex
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
 from infrastructure.provision import Provisioner, provision
 from infrastructure.resources import STACK, Attribute, Index, Table, resource_name
+from local.embedded_aws import EmbeddedAws
 
 
 def test_provisioning_twice_changes_nothing(embedded_aws: EmbeddedAws) -> None:

@@ -26,8 +26,8 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 from boto3.dynamodb.types import TypeSerializer
 from chalice.test import Client
 
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.event_plumbing import EventPlumbing
+from local.lambda_runtime import LambdaContext
 from tests.fakes.opensearch_server import FakeOpenSearch
 from tests.support import Account, DynamoDBCallCounter, load_event
 

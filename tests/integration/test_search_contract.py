@@ -26,7 +26,7 @@ from chalicelib.search.dynamodb_adapter import DynamoDBSearchIndex
 from chalicelib.search.opensearch_adapter import OpenSearchIndex
 from chalicelib.search.port import SearchIndex
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
+from local.embedded_aws import EmbeddedAws
 from tests.fakes.opensearch_server import FakeOpenSearch
 
 _clock = count()

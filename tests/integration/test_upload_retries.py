@@ -20,7 +20,7 @@ import pytest
 import requests
 from chalice.test import Client
 
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.lambda_runtime import LambdaContext
 from tests.support import Account, AwsFaults, load_event, small_jpeg
 
 RENDITIONS = {"thumb", "small", "medium", "large"}
@@ -185,8 +185,8 @@ def test_lambdas_own_retries_finish_a_throttled_upload_or_fail_it_after_the_last
     chalice_app, client: Client, make_account, faults: AwsFaults
 ) -> None:  # type: ignore[no-untyped-def]
     """Through the local stack's plumbing: S3's notification, Lambda's two retries of an
-    asynchronous invocation, then the on-failure destination."""
-    from infrastructure.local_stack.event_plumbing import EventPlumbing
+    asynchronous invocation, then its dead letters (on AWS, upload-failures)."""
+    from local.event_plumbing import EventPlumbing
 
     owner = make_account("owner")
     with EventPlumbing(chalice_app, fire_schedules_on_timer=False) as plumbing:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketDisconnectEventModel,
 )
 
-from infrastructure.local_stack.lambda_runtime import LambdaContext
+from local.lambda_runtime import LambdaContext
 from tests.support import load_event, send_frame, token_expiring_in
 
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from infrastructure.local_stack.console import Console
+from local.console import Console
 
 
 @contextmanager

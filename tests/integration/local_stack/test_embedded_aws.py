@@ -13,7 +13,7 @@ import boto3
 import pytest
 import requests
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
+from local.embedded_aws import EmbeddedAws
 from tests.e2e.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,7 +64,7 @@ def test_the_child_exits_when_its_parent_is_killed() -> None:
     parent_script = textwrap.dedent(
         """
         import sys, time
-        from infrastructure.local_stack.embedded_aws import EmbeddedAws
+        from local.embedded_aws import EmbeddedAws
         aws = EmbeddedAws(own_process=True).start()
         print(aws._process.pid, aws.endpoint_url, flush=True)
         time.sleep(600)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
-from infrastructure.local_stack.moto_patches import trim_shard_iterators
+from local.embedded_aws import EmbeddedAws
+from local.moto_patches import trim_shard_iterators
 
 
 def test_shard_iterators_stay_bounded_and_the_newest_keeps_working() -> None:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from infrastructure.local_stack.lambda_runtime import invoke
-from infrastructure.local_stack.rest_gateway import SWAGGER_UI, RestGateway
+from local.lambda_runtime import invoke
+from local.rest_gateway import SWAGGER_UI, RestGateway
 from tests.support import Account
 
 

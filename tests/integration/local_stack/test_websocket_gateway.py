@@ -9,7 +9,6 @@ brings back to the local port.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import threading
 import time
@@ -22,8 +21,8 @@ from chalice import Chalice, Response, WebsocketDisconnectedError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
-from infrastructure.local_stack.websocket_gateway import WebSocketGateway
+from local.embedded_aws import EmbeddedAws
+from local.websocket_gateway import WebSocketGateway
 
 Event = dict[str, Any]
 
@@ -478,25 +477,6 @@ def test_binary_frame_closes_with_1003_as_on_aws(gateway: WebSocketGateway) -> N
         assert len(invocations.of(connection_id, "$default")) == 1  # only the whoami
 
     run(scenario())
-
-
-def test_binary_frame_is_delivered_base64_encoded_when_accepted(
-    make_gateway: Callable[..., WebSocketGateway],
-) -> None:
-    gateway = make_gateway(accept_binary_frames=True)
-
-    async def scenario() -> str:
-        async with await open_client(gateway) as client:
-            connection_id = await connection_id_of(client)
-            await client.send(b"\x00\x01binary")
-            assert await receive(client) == f"echo:{base64.b64encode(b'\x00\x01binary').decode()}"
-        return connection_id
-
-    connection_id = run(scenario())
-
-    _, binary = invocations.of(connection_id, "$default")
-    assert binary["isBase64Encoded"] is True
-    assert base64.b64decode(binary["body"]) == b"\x00\x01binary"
 
 
 # -- handler scheduling -----------------------------------------------------------------------

@@ -1,22 +1,12 @@
-"""The REST API on a local port: API Gateway's REST API, as ``make deploy`` leaves it, in front
-of the real app.
+"""The REST API on a local port: API Gateway's REST API as ``make deploy`` leaves it, in front of
+the real app, token checks included (``chalice local`` would let authorizers through unchecked).
 
-As on AWS after ``make deploy``:
-
-- every method on a route's path reaches the app (the deploy gives each route's resource an
-  ``ANY`` method): the app answers a method the route lacks with 405 and ``Allow``, and
-  answers CORS preflights (``chalicelib/api/cors.py``);
-- a path no route matches is API Gateway's own 404, ``{"Code": "NotFoundError", ...}``, the
-  same gateway response the deploy sets (``infrastructure/gateway_responses.py``), and the
-  caller's ``Authorization`` header never appears in it;
-- the function gets a Lambda proxy event with a request id, which the response repeats in
-  ``x-amzn-RequestId`` and the logs carry as ``correlation_id``.
-
-``chalice local`` would let Cognito authorizers through unchecked; this app checks tokens in
-its own middleware, so the local gateway runs exactly the code Lambda runs, checks included.
-
-Only here: ``GET /openapi.json`` (the app's OpenAPI document) and ``GET /docs`` (Swagger UI
-over it). They are not routes of the app, so nothing deploys them.
+As on AWS: every method on a route's path reaches the app (the deploy gives each route an
+``ANY`` method), which answers 405 with ``Allow`` and CORS preflights; a path no route has is
+API Gateway's own 404 (``infrastructure/gateway_responses.py``, as deployed), which never
+echoes the ``Authorization`` header; the function gets a Lambda proxy event with a request id,
+repeated in ``x-amzn-RequestId`` and logged as ``correlation_id``. Only here, as nothing
+deploys them: ``GET /openapi.json`` (the app's OpenAPI document) and ``GET /docs`` (Swagger UI).
 """
 
 from __future__ import annotations
@@ -27,7 +17,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,8 +31,8 @@ from infrastructure.gateway_responses import (
     GatewayResponse,
     cors_headers,
 )
-from infrastructure.local_stack.console import console
-from infrastructure.local_stack.lambda_runtime import invoke
+from local.console import console
+from local.lambda_runtime import invoke
 
 # Swagger UI from jsDelivr, pinned, with the files' hashes (from the npm package) so a
 # browser runs exactly that release.
@@ -72,27 +62,19 @@ SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorizat
 Answer = tuple[int, Mapping[str, str | list[str]], bytes]
 
 
+def _per_thread(name: str) -> property:
+    served = threading.local()
+    return property(
+        lambda self: getattr(served, name, None), lambda self, value: setattr(served, name, value)
+    )
+
+
 class _PerThreadRequest:
-    """Chalice keeps the request it is serving on the app object; this gateway serves each
+    """Chalice keeps the request it serves on the app object; this gateway serves each
     connection on its own thread, so each thread gets its own (as ``chalice local`` does)."""
 
-    _served = threading.local()
-
-    @property
-    def current_request(self) -> Any:
-        return getattr(self._served, "request", None)
-
-    @current_request.setter
-    def current_request(self, value: Any) -> None:
-        self._served.request = value
-
-    @property
-    def lambda_context(self) -> Any:
-        return getattr(self._served, "context", None)
-
-    @lambda_context.setter
-    def lambda_context(self, value: Any) -> None:
-        self._served.context = value
+    current_request = _per_thread("request")
+    lambda_context = _per_thread("context")
 
 
 def _serve_requests_per_thread(app: Chalice) -> type[Chalice]:
@@ -104,22 +86,10 @@ def _serve_requests_per_thread(app: Chalice) -> type[Chalice]:
 
 
 class RestGateway:
-    """Serves the Chalice app's routes over HTTP on ``host:port`` (0 picks a free port).
-
-    Parameters
-    ----------
-    app:
-        The Chalice app; its routes are the API's resources.
-    stage:
-        The stage the events name, and the REST function's name, ``<app>-<stage>``, as
-        Chalice names it when it deploys.
-    cors_allowed_origins:
-        The stage's ``CORS_ALLOWED_ORIGINS``, for the CORS headers of the gateway's own
-        answers (``infrastructure.gateway_responses.cors_headers``).
-    openapi_document:
-        Makes the document ``GET /openapi.json`` serves; by default the app's own, from
-        ``chalicelib.api.openapi``, made afresh for each request.
-    """
+    """Serves the Chalice app's routes over HTTP on ``host:port`` (0 picks a free port). `stage`
+    is what events name, and names the REST function ``<app>-<stage>`` as Chalice deploys it;
+    `cors_allowed_origins` (the stage's ``CORS_ALLOWED_ORIGINS``) sets the CORS headers of the
+    gateway's own answers."""
 
     def __init__(
         self,
@@ -128,7 +98,6 @@ class RestGateway:
         port: int = 8000,
         stage: str = "local",
         cors_allowed_origins: str = "",
-        openapi_document: Callable[[Chalice], dict[str, Any]] | None = None,
     ) -> None:
         self._app_class = _serve_requests_per_thread(app)
         self.app = app
@@ -136,7 +105,6 @@ class RestGateway:
         self.function_name = f"{app.app_name}-{stage}"
         self._events = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types)
         self._gateway_headers = cors_headers(cors_allowed_origins)
-        self._openapi_document = openapi_document or _app_openapi_document
         self._server = ThreadingHTTPServer((host, port), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -219,14 +187,10 @@ class RestGateway:
     def _local_docs(self, path: str) -> Answer:
         if path == "/docs":
             return 200, {"Content-Type": "text/html; charset=utf-8"}, DOCS_PAGE.encode()
-        document = json.dumps(self._openapi_document(self.app)).encode()
+        from chalicelib.api.openapi import openapi_document  # the app's package, on its path
+
+        document = json.dumps(openapi_document(self.app)).encode()  # afresh for each request
         return 200, {"Content-Type": "application/json"}, document
-
-
-def _app_openapi_document(app: Chalice) -> dict[str, Any]:
-    from chalicelib.api.openapi import openapi_document  # the app's package, on its path
-
-    return openapi_document(app)
 
 
 def _from_proxy_response(response: dict[str, Any], request_id: str) -> Answer:

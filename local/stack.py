@@ -17,18 +17,28 @@ from types import ModuleType
 
 from chalice import Chalice
 
-from infrastructure.local_stack.console import console
-from infrastructure.local_stack.embedded_aws import EmbeddedAws
-from infrastructure.local_stack.event_plumbing import EventPlumbing
-from infrastructure.local_stack.rest_gateway import RestGateway
-from infrastructure.local_stack.websocket_gateway import WebSocketGateway
 from infrastructure.provision import provision
+from local.console import console
+from local.embedded_aws import EmbeddedAws
+from local.event_plumbing import STAGE, EventPlumbing
+from local.rest_gateway import RestGateway
+from local.websocket_gateway import WebSocketGateway
 
 log = logging.getLogger("local_stack")
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 LOCAL_WEBSOCKET_API_ID = "localws"
 # A web client on a dev server (any port of localhost) may call the local API from a browser.
 LOCAL_CORS_ALLOWED_ORIGINS = "http://localhost:*,http://127.0.0.1:*"
+
+
+# Passed through to the app: the contract lets local runs shorten stories and lower the
+# celebrity threshold.
+_PASSED_THROUGH = (
+    "STORY_TTL_SECONDS",
+    "FANOUT_THRESHOLD",
+    "STORY_MEDIA_RETENTION_SECONDS",
+    "CORS_ALLOWED_ORIGINS",
+)
 
 
 @dataclass
@@ -37,9 +47,6 @@ class LocalStackConfig:
     ws_port: int = 8001
     aws_port: int = 4566
     host: str = "127.0.0.1"
-    stage: str = "local"
-    # Passed through to the app: the contract lets local runs shorten stories and lower
-    # the celebrity threshold.
     app_environment: dict[str, str] = field(default_factory=dict)
     # Scheduled seconds per real second (LOCAL_SCHEDULE_SCALE): 60 runs a once-a-minute
     # schedule every second, so end-to-end tests can watch the stories sweeper work.
@@ -47,17 +54,11 @@ class LocalStackConfig:
 
     @classmethod
     def from_environment(cls) -> LocalStackConfig:
-        passthrough = (
-            "STORY_TTL_SECONDS",
-            "FANOUT_THRESHOLD",
-            "STORY_MEDIA_RETENTION_SECONDS",
-            "CORS_ALLOWED_ORIGINS",
-        )
         return cls(
             api_port=int(os.environ.get("API_PORT", "8000")),
             ws_port=int(os.environ.get("WS_PORT", "8001")),
             aws_port=int(os.environ.get("AWS_PORT", "4566")),
-            app_environment={k: os.environ[k] for k in passthrough if k in os.environ},
+            app_environment={k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ},
             schedule_time_scale=float(os.environ.get("LOCAL_SCHEDULE_SCALE", "1")),
         )
 
@@ -89,15 +90,13 @@ class LocalStack:
         self.rest: RestGateway | None = None
         self.websocket: WebSocketGateway | None = None
         self.plumbing: EventPlumbing | None = None
-        self.outputs: dict[str, str] = {}
 
     def start(self) -> LocalStack:
         # Before the app's logger exists: it keeps the stdout it was made with.
         console.install()
         self.aws.start()
         self.aws.export_environment()
-        self.outputs = provision(self.config.stage)
-        os.environ.update(self.outputs)
+        os.environ.update(provision(STAGE))
         os.environ.update(
             {
                 "SIGNUP_CONFIRMATION": "false",
@@ -107,30 +106,21 @@ class LocalStack:
                 # Stream handlers push notifications through this WebSocket API (no event
                 # of theirs names it), so it must match the gateway below.
                 "WEBSOCKET_API_ID": LOCAL_WEBSOCKET_API_ID,
-                "WEBSOCKET_STAGE": self.config.stage,
+                "WEBSOCKET_STAGE": STAGE,
                 "CORS_ALLOWED_ORIGINS": LOCAL_CORS_ALLOWED_ORIGINS,
                 **self.config.app_environment,
             }
         )
         app = import_app()
+        host = self.config.host
         self.websocket = WebSocketGateway(
-            app,
-            host=self.config.host,
-            port=self.config.ws_port,
-            stage=self.config.stage,
-            api_id=LOCAL_WEBSOCKET_API_ID,
-        )
-        self.websocket.start()
-        self.websocket.route_management_api(app.websocket_api.session)
-        self.plumbing = EventPlumbing(app, schedule_time_scale=self.config.schedule_time_scale)
-        self.plumbing.start()
-        self.rest = RestGateway(
-            app,
-            host=self.config.host,
-            port=self.config.api_port,
-            stage=self.config.stage,
-            cors_allowed_origins=os.environ["CORS_ALLOWED_ORIGINS"],
+            app, host, self.config.ws_port, STAGE, api_id=LOCAL_WEBSOCKET_API_ID
         ).start()
+        self.websocket.route_management_api(app.websocket_api.session)
+        scale = self.config.schedule_time_scale
+        self.plumbing = EventPlumbing(app, schedule_time_scale=scale).start()
+        origins = os.environ["CORS_ALLOWED_ORIGINS"]
+        self.rest = RestGateway(app, host, self.config.api_port, STAGE, origins).start()
         # The app, botocore's models and every library are loaded for good: keep them out
         # of full garbage collections, which otherwise stall every handler for 0.1-0.5 s.
         # Lambda imports modules on first use to start fast; a local stack runs for hours,

@@ -2,7 +2,7 @@
 
 The local stack calls the same handler objects Chalice registers for Lambda
 (`app.handler_map[name]`) with events shaped as AWS shapes them. Each invocation prints one
-line saying what it did, with what it wrote below (`infrastructure.local_stack.console`).
+line saying what it did, with what it wrote below (`local.console`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from infrastructure.local_stack.console import console
+from local.console import console
 
 log = logging.getLogger("local_stack")
 

@@ -1,14 +1,10 @@
 """The embedded AWS: moto's server on loopback, made safe for concurrent clients.
 
-moto's backends hold no lock: two DynamoDB requests served on two threads interleave, and a
-failed TransactWriteItems restores a deep copy of the whole table, discarding writes other
-threads made meanwhile. DynamoDB itself serialises conflicting writes, so the embedded AWS
-serialises requests to moto's backends. Request bodies are read before the lock is taken, so
-a slow upload never stalls other clients.
-
-Tests run it in a thread of their own process (they look into moto's backends); the local
-stack runs it in a process of its own (`own_process=True`), so moto's work and the handlers'
-work do not take turns on one interpreter lock.
+moto's backends hold no lock: two DynamoDB requests served on two threads interleave. DynamoDB
+itself serialises conflicting writes, so the embedded AWS serialises requests to moto's
+backends (bodies are read first, so a slow upload never stalls other clients). Tests run it in
+a thread of their own process (they look into moto's backends); the local stack in a process
+of its own, so moto's work and the handlers' do not take turns on one interpreter lock.
 """
 
 from __future__ import annotations
@@ -31,13 +27,13 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infrastructure.local_stack.moto_patches import (
+from local.moto_patches import (
     cache_moto_module_list,
     install_item_level_transaction_rollback,
     trim_shard_iterators,
 )
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Credentials the embedded AWS accepts; moto checks none, boto3 just needs some.
@@ -77,18 +73,9 @@ class SerializedBackends:
 
 
 class EmbeddedAws:
-    """moto's server on 127.0.0.1, in a daemon thread of this process or in a child process.
-
-    Parameters
-    ----------
-    port:
-        TCP port; 0 picks a free one.
-    region:
-        The region every client of the local stack uses.
-    own_process:
-        Serve from a child process (``python -m infrastructure.local_stack.embedded_aws``),
-        which exits when this process stops or dies.
-    """
+    """moto's server on 127.0.0.1 (port 0 picks a free one), in a daemon thread of this process
+    or, with `own_process`, in a child (``python -m local.embedded_aws``) that exits when this
+    process stops or dies."""
 
     def __init__(self, port: int = 0, region: str = "us-east-1", own_process: bool = False) -> None:
         self.region = region

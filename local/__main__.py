@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from infrastructure.local_stack.stack import LocalStack, LocalStackConfig
+from local.stack import LocalStack, LocalStackConfig
 
 
 def main() -> int:

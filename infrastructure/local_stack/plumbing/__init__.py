@@ -1,2 +1,0 @@
-"""The machinery behind `infrastructure.local_stack.event_plumbing.EventPlumbing`: one event
-source per kind of trigger, and the Lambda service behaviours they share."""
