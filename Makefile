@@ -75,8 +75,12 @@ $(LINT_STAMP): $(TEST_STAMP)
 run: $(RUN_STAMP) ## the local stack: API :8000, WebSocket :8001, AWS :4566 (API_PORT= ...)
 	API_PORT=$(API_PORT) WS_PORT=$(WS_PORT) exec $(PY) -m local
 
-test: $(TEST_STAMP) ## every test ring: unit, integration, e2e, deploy (PYTEST_ARGS=...)
-	$(PY) -m pytest $(PYTEST_ARGS)
+# One worker per core (pytest-xdist); each worker has its own embedded AWS and stacks on free
+# ports, and a file's tests stay on one worker, so its module fixtures are built once.
+# TEST_WORKERS=0 runs in this process (a debugger, -x).
+TEST_WORKERS ?= auto
+test: $(TEST_STAMP) ## every test ring: unit, integration, e2e, deploy (PYTEST_ARGS=..., TEST_WORKERS=)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 unit: $(TEST_STAMP) ## the unit ring: pure logic and fakes, no sockets
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -1,5 +1,5 @@
 """The one place that reaches into moto's internals. Each item says why it must;
-``tests/integration/local_stack/test_moto_patches.py`` fails when moto changes under it.
+``tests/integration/local/test_moto_patches.py`` fails when moto changes under it.
 """
 
 from __future__ import annotations
